@@ -1,0 +1,38 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "core/log.h"
+
+namespace inkwell::core {
+
+enum class Service { kWeb, kMailer };
+
+// Settings of one service, from INKWELL_* environment variables, overridden by command-line
+// flags (--help lists those the service reads). See README.md for each one's meaning.
+struct Config {
+  std::string http_addr;      // INKWELL_HTTP_ADDR (web) / INKWELL_MAILER_HTTP_ADDR (mailer)
+  std::string amqp_url = "amqp://guest:guest@127.0.0.1:5682/";  // INKWELL_AMQP_URL
+  std::string db_url = "sqlite:var/inkwell.db";                  // INKWELL_DB_URL
+  std::string mailer_db_url = "sqlite:var/mailer.db";            // INKWELL_MAILER_DB_URL
+  std::string mail_url = "maildir:var/mail";                     // INKWELL_MAIL_URL
+  std::string mail_from = "inkwell <no-reply@inkwell.localhost>";  // INKWELL_MAIL_FROM
+  std::string public_url;                                        // INKWELL_PUBLIC_URL
+  std::string template_dir;                                      // INKWELL_TEMPLATE_DIR
+  LogLevel log_level = LogLevel::kInfo;                          // INKWELL_LOG_LEVEL
+  std::chrono::seconds amqp_heartbeat{10};                       // INKWELL_AMQP_HEARTBEAT
+  bool is_quorum = false;                                        // INKWELL_QUORUM=1
+  unsigned io_threads = 1;       // INKWELL_IO_THREADS (web)
+  unsigned hash_threads = 0;     // INKWELL_HASH_THREADS (web; 0 = one per core)
+  std::uint16_t prefetch = 32;   // INKWELL_PREFETCH (mailer)
+  unsigned mail_workers = 4;     // INKWELL_MAIL_WORKERS (mailer: parallel SMTP connections)
+  std::chrono::seconds smtp_timeout{30};  // INKWELL_SMTP_TIMEOUT (mailer)
+};
+
+// Reads the environment and argv. Prints help and exits 0 on --help; throws
+// std::invalid_argument with a message naming the setting on a bad value.
+Config LoadConfig(Service service, int argc, char** argv);
+
+}  // namespace inkwell::core

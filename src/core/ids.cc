@@ -1,0 +1,54 @@
+#include "core/ids.h"
+
+#include <sys/random.h>
+
+#include <array>
+#include <cerrno>
+#include <stdexcept>
+#include <vector>
+
+namespace inkwell::core {
+namespace {
+
+void FillRandom(unsigned char* data, size_t size) {
+  size_t filled = 0;
+  while (filled < size) {
+    const ssize_t got = getrandom(data + filled, size - filled, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("getrandom failed");  // the kernel has no entropy API: cannot go on
+    }
+    filled += static_cast<size_t>(got);
+  }
+}
+
+std::string ToHex(const unsigned char* data, size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    hex += kHex[data[i] >> 4];
+    hex += kHex[data[i] & 0xf];
+  }
+  return hex;
+}
+
+}  // namespace
+
+std::string NewUuid() {
+  std::array<unsigned char, 16> bytes{};
+  FillRandom(bytes.data(), bytes.size());
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  const std::string hex = ToHex(bytes.data(), bytes.size());
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+std::string RandomHex(size_t bytes) {
+  std::vector<unsigned char> data(bytes);
+  FillRandom(data.data(), data.size());
+  return ToHex(data.data(), data.size());
+}
+
+}  // namespace inkwell::core

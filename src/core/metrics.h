@@ -1,0 +1,49 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace inkwell::core {
+
+// A monotonically increasing count. Lock-free; safe from any thread.
+class Counter {
+ public:
+  void Increment(std::uint64_t by = 1) { value_.fetch_add(by, std::memory_order_relaxed); }
+  std::uint64_t Value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+// The metrics of one process, rendered in the Prometheus text exposition format (version 0.0.4).
+// Register at start-up; counters and gauges live as long as the registry. Thread-safe.
+class Metrics {
+ public:
+  // A counter series: name like "inkwell_http_requests_total", labels like
+  // R"(route="/register",status="303")" (already in Prometheus syntax, or empty).
+  Counter& AddCounter(const std::string& name, const std::string& help,
+                      const std::string& labels = "");
+  // A gauge whose value is read by calling sample when /metrics is scraped.
+  void AddGauge(const std::string& name, const std::string& help, std::function<double()> sample);
+
+  std::string Render() const;
+
+ private:
+  struct Series {
+    std::string name;
+    std::string help;
+    std::string type;
+    std::string labels;
+    std::unique_ptr<Counter> counter;
+    std::function<double()> sample;
+  };
+  mutable std::mutex mutex_;
+  std::vector<Series> series_;
+};
+
+}  // namespace inkwell::core

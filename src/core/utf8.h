@@ -1,0 +1,18 @@
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace inkwell::core {
+
+// Length in bytes of the well-formed UTF-8 sequence at the start of text (1-4), or 0 if it is
+// not well-formed (overlong forms, surrogates and code points above U+10FFFF are rejected).
+size_t Utf8SequenceLength(std::string_view text);
+
+// True if the whole of text is well-formed UTF-8.
+bool IsValidUtf8(std::string_view text);
+
+// Number of code points in text, which must be valid UTF-8.
+size_t Utf8Length(std::string_view text);
+
+}  // namespace inkwell::core
