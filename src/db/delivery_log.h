@@ -1,0 +1,23 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+
+namespace inkwell::db {
+
+// The mailer's record of message_ids it has delivered, for de-duplication of redelivered and
+// re-published messages. Thread-safe.
+class DeliveryLog {
+ public:
+  virtual ~DeliveryLog() = default;
+  virtual core::Result<bool> Contains(const std::string& message_id) = 0;
+  // Durable when it returns (the transaction committed). Recording twice is not an error.
+  virtual core::Result<void> Record(const std::string& message_id) = 0;
+};
+
+// sqlite:PATH (the directory is created if missing).
+core::Result<std::unique_ptr<DeliveryLog>> OpenDeliveryLog(const std::string& url);
+
+}  // namespace inkwell::db

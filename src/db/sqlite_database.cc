@@ -1,0 +1,146 @@
+#include "db/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <system_error>
+
+namespace inkwell::db {
+
+using core::ErrorCode;
+
+core::Error SqliteError(sqlite3* db, int code, std::string_view call) {
+  const std::string message =
+      std::string(call) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_FULL:
+    case SQLITE_READONLY: return core::Error{ErrorCode::kUnavailable, message};
+    case SQLITE_CONSTRAINT: return core::Error{ErrorCode::kConflict, message};
+    default: return core::Error{ErrorCode::kInternal, message};
+  }
+}
+
+void SqliteDatabase::Closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+void SqliteDatabase::Statement::Finalizer::operator()(sqlite3_stmt* statement) const noexcept {
+  sqlite3_finalize(statement);
+}
+
+core::Result<SqliteDatabase> SqliteDatabase::Open(const std::string& path) {
+  if (path != ":memory:") {
+    const auto parent = std::filesystem::path(path).parent_path();
+    std::error_code error;
+    if (!parent.empty()) std::filesystem::create_directories(parent, error);
+    if (error) {
+      return core::Fail(ErrorCode::kUnavailable,
+                        "create directory " + parent.string() + ": " + error.message());
+    }
+  }
+  sqlite3* raw = nullptr;
+  const int code = sqlite3_open_v2(path.c_str(), &raw,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+  SqliteDatabase database(raw);
+  if (code != SQLITE_OK) return tl::unexpected(SqliteError(raw, code, "sqlite3_open " + path));
+  sqlite3_busy_timeout(raw, 5000);
+  // WAL lets readers run beside the writer; synchronous=FULL makes a commit durable before we
+  // answer "registered", which the exactly-one-mail promise rests on.
+  if (path != ":memory:") {
+    if (auto wal = database.Execute("PRAGMA journal_mode=WAL"); !wal) return tl::unexpected(wal.error());
+  }
+  if (auto pragmas = database.Execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
+      !pragmas) {
+    return tl::unexpected(pragmas.error());
+  }
+  return database;
+}
+
+core::Result<void> SqliteDatabase::Execute(std::string_view sql) {
+  char* error_text = nullptr;
+  const std::string statement(sql);
+  const int code = sqlite3_exec(db_.get(), statement.c_str(), nullptr, nullptr, &error_text);
+  sqlite3_free(error_text);
+  if (code != SQLITE_OK) return tl::unexpected(SqliteError(db_.get(), code, "sqlite3_exec"));
+  return {};
+}
+
+core::Result<SqliteDatabase::Statement> SqliteDatabase::Prepare(std::string_view sql) {
+  sqlite3_stmt* raw = nullptr;
+  const int code = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw,
+                                      nullptr);
+  if (code != SQLITE_OK) return tl::unexpected(SqliteError(db_.get(), code, "sqlite3_prepare_v2"));
+  return Statement(db_.get(), raw);
+}
+
+std::int64_t SqliteDatabase::LastInsertId() const { return sqlite3_last_insert_rowid(db_.get()); }
+
+SqliteDatabase::Statement& SqliteDatabase::Statement::Bind(int index, std::string_view text) {
+  sqlite3_bind_text(statement_.get(), index, text.data(), static_cast<int>(text.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+
+SqliteDatabase::Statement& SqliteDatabase::Statement::Bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(statement_.get(), index, value);
+  return *this;
+}
+
+core::Result<bool> SqliteDatabase::Statement::Step() {
+  const int code = sqlite3_step(statement_.get());
+  if (code == SQLITE_ROW) return true;
+  if (code == SQLITE_DONE) return false;
+  return tl::unexpected(SqliteError(db_, code, "sqlite3_step"));
+}
+
+std::int64_t SqliteDatabase::Statement::Int(int column) const {
+  return sqlite3_column_int64(statement_.get(), column);
+}
+
+std::string SqliteDatabase::Statement::Text(int column) const {
+  const auto* text = sqlite3_column_text(statement_.get(), column);
+  const int length = sqlite3_column_bytes(statement_.get(), column);
+  return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text), length);
+}
+
+core::Result<void> SqliteDatabase::Statement::Reset() {
+  sqlite3_clear_bindings(statement_.get());
+  const int code = sqlite3_reset(statement_.get());
+  if (code != SQLITE_OK) return tl::unexpected(SqliteError(db_, code, "sqlite3_reset"));
+  return {};
+}
+
+core::Result<void> SqliteDatabase::Migrate(const std::vector<std::string>& migrations) {
+  if (auto created = Execute(
+          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+          " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
+      !created) {
+    return created;
+  }
+  auto current = Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!current) return tl::unexpected(current.error());
+  auto has_row = current->Step();
+  if (!has_row) return tl::unexpected(has_row.error());
+  const auto applied = static_cast<std::size_t>(current->Int(0));
+  if (applied > migrations.size()) {
+    return core::Fail(ErrorCode::kInternal,
+                      "database schema version " + std::to_string(applied) +
+                          " is newer than this build knows (" + std::to_string(migrations.size()) +
+                          "): upgrade inkwell");
+  }
+  for (std::size_t version = applied + 1; version <= migrations.size(); ++version) {
+    const std::string script = "BEGIN IMMEDIATE;" + migrations[version - 1] +
+                               ";INSERT INTO schema_migrations(version) VALUES (" +
+                               std::to_string(version) + ");COMMIT;";
+    if (auto migrated = Execute(script); !migrated) {
+      (void)Execute("ROLLBACK");
+      return core::Fail(migrated.error().code, "migration " + std::to_string(version) + ": " +
+                                                   migrated.error().message);
+    }
+  }
+  return {};
+}
+
+}  // namespace inkwell::db
