@@ -29,6 +29,7 @@ const std::vector<std::string>& Migrations() {
       "  created_at_ms INTEGER NOT NULL,"
       "  sent_at_ms INTEGER,"
       "  attempts INTEGER NOT NULL DEFAULT 0,"
+      "  next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,"
       "  last_error TEXT);"
       "CREATE INDEX outbox_pending ON outbox(id) WHERE sent_at_ms IS NULL",
   };
@@ -108,9 +109,10 @@ core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutbox(std::size_t limi
   std::lock_guard lock(mutex_);
   auto select = database_.Prepare(
       "SELECT id, message_id, exchange, routing_key, type, body, traceparent, created_at_ms,"
-      " attempts FROM outbox WHERE sent_at_ms IS NULL ORDER BY id LIMIT ?");
+      " attempts FROM outbox WHERE sent_at_ms IS NULL AND next_attempt_at_ms <= ?"
+      " ORDER BY id LIMIT ?");
   if (!select) return tl::unexpected(select.error());
-  select->Bind(1, static_cast<std::int64_t>(limit));
+  select->Bind(1, NowMs()).Bind(2, static_cast<std::int64_t>(limit));
   std::vector<OutboxRow> rows;
   for (;;) {
     auto has_row = select->Step();
@@ -149,11 +151,15 @@ core::Result<void> SqliteStore::RecordOutboxFailure(std::span<const std::int64_t
   if (ids.empty()) return {};
   std::lock_guard lock(mutex_);
   return InTransaction([&]() -> core::Result<void> {
+    // Back off per row (1 s, 2 s, 4 s ... capped at 5 min) so that a message the broker keeps
+    // refusing is retried, visibly, without a hot loop.
     auto update = database_.Prepare(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?");
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+        " next_attempt_at_ms = ? + MIN(300000, 1000 * (1 << MIN(attempts, 9))) WHERE id = ?");
     if (!update) return tl::unexpected(update.error());
+    const std::int64_t now = NowMs();
     for (const std::int64_t id : ids) {
-      update->Bind(1, reason).Bind(2, id);
+      update->Bind(1, reason).Bind(2, now).Bind(3, id);
       if (auto done = update->Step(); !done) return tl::unexpected(done.error());
       if (auto reset = update->Reset(); !reset) return tl::unexpected(reset.error());
     }

@@ -1,0 +1,37 @@
+#include "core/traceparent.h"
+
+#include <algorithm>
+
+#include "core/ids.h"
+
+namespace inkwell::core {
+namespace {
+
+bool IsLowerHex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool IsValid(std::string_view text) {
+  if (text.size() != 55 || text[2] != '-' || text[35] != '-' || text[52] != '-') return false;
+  const std::string_view version = text.substr(0, 2);
+  const std::string_view trace = text.substr(3, 32);
+  const std::string_view parent = text.substr(36, 16);
+  const std::string_view flags = text.substr(53, 2);
+  return IsLowerHex(version) && version != "ff" && IsLowerHex(trace) &&
+         trace != std::string(32, '0') && IsLowerHex(parent) && parent != std::string(16, '0') &&
+         IsLowerHex(flags);
+}
+
+}  // namespace
+
+std::string ContinueTrace(std::string_view incoming) {
+  const std::string trace = IsValid(incoming) ? std::string(incoming.substr(3, 32)) : RandomHex(16);
+  return "00-" + trace + "-" + RandomHex(8) + "-01";
+}
+
+std::string TraceIdOf(std::string_view traceparent) {
+  return IsValid(traceparent) ? std::string(traceparent.substr(3, 32)) : std::string();
+}
+
+}  // namespace inkwell::core

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "http/http_message.h"
+
+namespace inkwell::http {
+
+// An HTTP/1.1 server (Boost.Beast) on a fixed pool of I/O threads. Requests with a body over
+// kMaxBodyBytes reach the handler with is_body_too_large set and the connection closes after
+// the answer. Idle connections time out after 30 s.
+class HttpServer {
+ public:
+  // Binds host:port (port 0 picks a free one). kInvalidArgument for a malformed address,
+  // kUnavailable if it cannot bind.
+  static core::Result<std::unique_ptr<HttpServer>> Start(const std::string& address,
+                                                         unsigned io_threads, Handler handler);
+  ~HttpServer();  // stops accepting, closes connections, joins the threads
+
+  unsigned short port() const;
+  // Stops accepting and running; idempotent.
+  void Stop();
+
+  class Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inkwell::http

@@ -1,0 +1,64 @@
+#include "mailer/email_handler.h"
+
+#include "contracts/email_request.h"
+#include "core/log.h"
+#include "mailer/email_renderer.h"
+
+namespace inkwell::mailer {
+namespace {
+
+bool IsJsonContentType(std::string content_type) {
+  content_type = content_type.substr(0, content_type.find(';'));
+  for (char& c : content_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!content_type.empty() && content_type.back() == ' ') content_type.pop_back();
+  // The original system's producers set no content type; anything else declared is refused.
+  return content_type.empty() || content_type == "application/json";
+}
+
+}  // namespace
+
+MailerCounters::MailerCounters(core::Metrics& metrics)
+    : sent(metrics.AddCounter("inkwell_mailer_sent_total", "E-mails the mail server accepted")),
+      duplicates(metrics.AddCounter("inkwell_mailer_duplicates_total",
+                                    "Messages acked without sending: message_id already delivered")),
+      retried(metrics.AddCounter("inkwell_mailer_retried_total",
+                                 "Messages sent to a delayed-retry queue after a transient failure")),
+      dead_lettered(metrics.AddCounter("inkwell_mailer_dead_lettered_total",
+                                       "Messages sent to email.dead (poison or permanent failure)")) {}
+
+Disposition EmailHandler::Handle(const amqp::Message& message) {
+  if (!IsJsonContentType(message.content_type)) {
+    return Disposition{Action::kDeadLetter,
+                       "content type '" + message.content_type + "' is not application/json"};
+  }
+  auto request = contracts::ParseEmailRequest(message.body);
+  if (!request) return DispositionFor(tl::unexpected(request.error()));
+
+  if (!message.message_id.empty()) {
+    auto is_known = delivery_log_.Contains(message.message_id);
+    // Our own store failing says nothing about the message: try it again later.
+    if (!is_known) return Disposition{Action::kRetryLater, is_known.error().message};
+    if (*is_known) {
+      counters_.duplicates.Increment();
+      core::LogInfo("duplicate message acked without sending", {{"message_id", message.message_id}});
+      return Disposition{Action::kAck, "duplicate"};
+    }
+  }
+  auto rendered = RenderEmail(*request, templates_, from_, message.message_id);
+  if (!rendered) return DispositionFor(tl::unexpected(rendered.error()));
+
+  const core::Result<void> sent = sender_->Send(*rendered);
+  if (!sent) return DispositionFor(sent);
+  counters_.sent.Increment();
+  // Record before the ack: a redelivery after this point is recognised and not sent again.
+  if (!message.message_id.empty()) {
+    if (auto recorded = delivery_log_.Record(message.message_id); !recorded) {
+      core::LogError("sent, but could not record the message_id; a redelivery would send again",
+                     {{"message_id", message.message_id}, {"error", recorded.error().message}});
+    }
+  }
+  core::LogDebug("e-mail sent", {{"message_id", message.message_id}});
+  return Disposition{Action::kAck, ""};
+}
+
+}  // namespace inkwell::mailer

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "amqp/message.h"
+#include "core/metrics.h"
+#include "db/delivery_log.h"
+#include "mail/mail_sender.h"
+#include "mailer/disposition.h"
+#include "templating/template_set.h"
+
+namespace inkwell::mailer {
+
+struct MailerCounters {
+  explicit MailerCounters(core::Metrics& metrics);
+  core::Counter& sent;
+  core::Counter& duplicates;
+  core::Counter& retried;
+  core::Counter& dead_lettered;
+};
+
+// Handles one message from the `email` queue: checks it, skips it if its message_id was
+// already delivered, renders and sends it, and records the message_id before the caller acks.
+// One handler per worker thread (it owns its sender's SMTP connection); the delivery log,
+// templates and counters are shared.
+class EmailHandler {
+ public:
+  EmailHandler(std::unique_ptr<mail::MailSender> sender, const templating::TemplateSet& templates,
+               db::DeliveryLog& delivery_log, std::string from, MailerCounters& counters)
+      : sender_(std::move(sender)),
+        templates_(templates),
+        delivery_log_(delivery_log),
+        from_(std::move(from)),
+        counters_(counters) {}
+
+  Disposition Handle(const amqp::Message& message);
+
+ private:
+  std::unique_ptr<mail::MailSender> sender_;
+  const templating::TemplateSet& templates_;
+  db::DeliveryLog& delivery_log_;
+  std::string from_;
+  MailerCounters& counters_;
+};
+
+}  // namespace inkwell::mailer

@@ -1,0 +1,277 @@
+#include "mailer/mail_consumer.h"
+
+#include <algorithm>
+#include <ctime>
+#include <random>
+
+#include "core/log.h"
+
+namespace inkwell::mailer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr char kAttemptsHeader[] = "x-inkwell-attempts";
+constexpr char kReasonHeader[] = "x-inkwell-reason";
+constexpr char kFailedAtHeader[] = "x-inkwell-failed-at";
+constexpr char kQueueHeader[] = "x-inkwell-original-queue";
+
+std::chrono::milliseconds Backoff(int failures) {
+  const auto cap = std::chrono::milliseconds(std::min(10000, 100 << std::min(failures, 7)));
+  static thread_local std::mt19937 random{std::random_device{}()};
+  std::uniform_int_distribution<long> jitter(cap.count() / 2, cap.count());
+  return std::chrono::milliseconds(jitter(random));
+}
+
+std::string UtcNow() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  return std::string(text, std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc));
+}
+
+int AttemptsSoFar(const amqp::Message& message) {
+  try {
+    return std::max(0, std::stoi(message.Header(kAttemptsHeader)));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
+
+MailConsumer::MailConsumer(amqp::BrokerUrl url, ConsumerOptions options,
+                           std::vector<std::unique_ptr<EmailHandler>> handlers,
+                           MailerCounters& counters, core::Metrics& metrics)
+    : url_(std::move(url)),
+      options_(std::move(options)),
+      handlers_(std::move(handlers)),
+      counters_(counters),
+      reconnects_(metrics.AddCounter("inkwell_amqp_reconnects_total",
+                                     "Successful connections to the broker after the first",
+                                     R"(connection="consumer")")) {}
+
+MailConsumer::~MailConsumer() {
+  {
+    std::lock_guard lock(mutex_);
+    is_stopping_workers_ = true;
+  }
+  job_ready_.notify_all();
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+}
+
+void MailConsumer::Shutdown() {
+  is_shutting_down_ = true;
+  wake_.Signal();
+}
+
+void MailConsumer::Work(EmailHandler& handler) {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      job_ready_.wait(lock, [this] { return is_stopping_workers_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    Disposition disposition;
+    try {
+      disposition = handler.Handle(job.message);
+    } catch (const std::exception& exception) {
+      // A bug costs this message (it goes to email.dead with the reason), never the process.
+      core::LogError("handling a message threw",
+                     {{"message_id", job.message.message_id}, {"error", exception.what()}});
+      disposition = Disposition{Action::kDeadLetter, std::string("internal error: ") + exception.what()};
+    }
+    {
+      std::lock_guard lock(mutex_);
+      completions_.push_back(
+          Completion{job.generation, job.delivery_tag, std::move(disposition), std::move(job.message)});
+    }
+    wake_.Signal();
+  }
+}
+
+core::Result<amqp::Connection> MailConsumer::Connect() {
+  auto connection = amqp::Connection::Open(
+      url_, amqp::ConnectionOptions{options_.heartbeat, std::chrono::seconds(5), "inkwell-mailer"});
+  if (!connection) return connection;
+  if (auto declared = amqp::DeclareTopology(*connection, options_.topology); !declared) {
+    return tl::unexpected(declared.error());
+  }
+  if (auto confirms = connection->EnableConfirms(); !confirms) return tl::unexpected(confirms.error());
+  if (auto prefetch = connection->SetPrefetch(options_.prefetch); !prefetch) {
+    return tl::unexpected(prefetch.error());
+  }
+  return connection;
+}
+
+void MailConsumer::Run() {
+  for (auto& handler : handlers_) {
+    workers_.emplace_back([this, raw = handler.get()] { Work(*raw); });
+  }
+  int failures = 0;
+  bool has_connected_before = false;
+  std::string last_error;
+  while (!is_shutting_down_) {
+    auto connection = Connect();
+    if (!connection) {
+      if (connection.error().message != last_error) {
+        core::LogWarn("mailer cannot reach the broker; retrying",
+                      {{"broker", url_.Redacted()}, {"error", connection.error().message}});
+        last_error = connection.error().message;
+      }
+      wake_.Wait(static_cast<int>(Backoff(failures++).count()));
+      continue;
+    }
+    ++generation_;
+    in_flight_ = 0;
+    awaiting_confirm_.clear();
+    is_connected_ = true;
+    if (has_connected_before) reconnects_.Increment();
+    core::LogInfo(has_connected_before ? "mailer reconnected to the broker"
+                                       : "mailer connected to the broker",
+                  {{"broker", url_.Redacted()}});
+    has_connected_before = true;
+    failures = 0;
+    last_error.clear();
+
+    auto served = Serve(*connection);
+    is_connected_ = false;
+    {
+      // Deliveries of the lost connection will be redelivered: do not start them now.
+      std::lock_guard lock(mutex_);
+      std::erase_if(jobs_, [this](const Job& job) { return job.generation == generation_; });
+    }
+    if (!served) {
+      core::LogWarn("mailer lost the broker connection; unacked messages will be redelivered",
+                    {{"error", served.error().message}});
+    }
+  }
+}
+
+core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
+  auto consumer_tag = connection.Consume(amqp::kEmailQueue);
+  if (!consumer_tag) return tl::unexpected(consumer_tag.error());
+  bool is_cancelled = false;
+  auto drain_deadline = Clock::now();
+  for (;;) {
+    if (is_shutting_down_ && !is_cancelled) {
+      // Stop taking new work, finish what we hold, ack it, then close.
+      if (auto cancelled = connection.CancelConsumer(*consumer_tag); !cancelled) {
+        return tl::unexpected(cancelled.error());
+      }
+      is_cancelled = true;
+      drain_deadline = Clock::now() + options_.drain_timeout;
+    }
+    if (is_cancelled) {
+      if (in_flight_ == 0 && awaiting_confirm_.empty()) return {};
+      if (Clock::now() > drain_deadline) {
+        core::LogWarn("shutdown: in-flight messages left unacked; the broker redelivers them",
+                      {{"in_flight", std::to_string(in_flight_)}});
+        return {};
+      }
+    }
+    auto event = connection.NextEvent(std::chrono::milliseconds(1000), wake_.fd());
+    if (!event) return tl::unexpected(event.error());
+    wake_.Drain();
+    if (event->has_value()) {
+      if (auto* delivery = std::get_if<amqp::Delivery>(&**event)) {
+        {
+          std::lock_guard lock(mutex_);
+          jobs_.push_back(Job{generation_, delivery->delivery_tag, std::move(delivery->message)});
+        }
+        ++in_flight_;
+        job_ready_.notify_one();
+      } else if (const auto* confirm = std::get_if<amqp::Confirm>(&**event)) {
+        auto begin = confirm->is_multiple ? awaiting_confirm_.begin()
+                                          : awaiting_confirm_.find(confirm->delivery_tag);
+        auto end = awaiting_confirm_.end();
+        if (confirm->is_multiple) {
+          end = awaiting_confirm_.upper_bound(confirm->delivery_tag);
+        } else if (begin != end) {
+          end = std::next(begin);
+        }
+        for (auto it = begin; it != end; ++it) {
+          // The copy is safe with the broker: now the original may go. If the broker refused
+          // the copy, requeue the original to be handled again.
+          auto settled = confirm->is_ack ? connection.Ack(it->second)
+                                         : connection.Reject(it->second, /*requeue=*/true);
+          if (!settled) return settled;
+        }
+        awaiting_confirm_.erase(begin, end);
+      } else if (const auto* returned = std::get_if<amqp::Returned>(&**event)) {
+        core::LogError("a retry or dead-letter copy was unroutable; the original stays unacked",
+                       {{"queue", returned->routing_key},
+                        {"message_id", returned->message.message_id}});
+      }
+    }
+    std::deque<Completion> completions;
+    {
+      std::lock_guard lock(mutex_);
+      completions.swap(completions_);
+    }
+    for (auto& completion : completions) {
+      if (completion.generation != generation_) continue;  // its delivery tag died with its connection
+      --in_flight_;
+      if (auto settled = Settle(connection, std::move(completion)); !settled) return settled;
+    }
+  }
+}
+
+core::Result<void> MailConsumer::Settle(amqp::Connection& connection, Completion completion) {
+  const Disposition& disposition = completion.disposition;
+  const int attempts = AttemptsSoFar(completion.message) + 1;
+  switch (disposition.action) {
+    case Action::kAck: return connection.Ack(completion.delivery_tag);
+    case Action::kRetryLater: {
+      const auto& steps = amqp::EmailRetrySteps();
+      if (static_cast<std::size_t>(attempts) <= steps.size()) {
+        const amqp::RetryStep& step = steps[static_cast<std::size_t>(attempts) - 1];
+        core::LogWarn("sending failed for now; retrying later",
+                      {{"message_id", completion.message.message_id},
+                       {"attempt", std::to_string(attempts)},
+                       {"retry_queue", step.queue},
+                       {"reason", disposition.reason}});
+        counters_.retried.Increment();
+        return Forward(connection, completion, step.queue, disposition.reason, attempts);
+      }
+      const std::string reason = "gave up after " + std::to_string(attempts) +
+                                 " attempts: " + disposition.reason;
+      core::LogError("message dead-lettered", {{"message_id", completion.message.message_id},
+                                               {"reason", reason}});
+      counters_.dead_lettered.Increment();
+      return Forward(connection, completion, amqp::kEmailDeadQueue, reason, attempts);
+    }
+    case Action::kDeadLetter: break;
+  }
+  core::LogError("message dead-lettered", {{"message_id", completion.message.message_id},
+                                           {"reason", disposition.reason}});
+  counters_.dead_lettered.Increment();
+  return Forward(connection, completion, amqp::kEmailDeadQueue, disposition.reason, attempts);
+}
+
+core::Result<void> MailConsumer::Forward(amqp::Connection& connection, const Completion& completion,
+                                         const std::string& queue, const std::string& reason,
+                                         int attempts) {
+  amqp::Message copy = completion.message;
+  // Drop the broker's dead-letter bookkeeping and our previous verdict; write the new one.
+  std::erase_if(copy.headers, [](const auto& header) {
+    return header.first.starts_with("x-death") || header.first.starts_with("x-first-death") ||
+           header.first.starts_with("x-last-death") || header.first.starts_with("x-inkwell-");
+  });
+  copy.headers.emplace_back(kReasonHeader, reason.substr(0, 1000));
+  copy.headers.emplace_back(kAttemptsHeader, std::to_string(attempts));
+  copy.headers.emplace_back(kFailedAtHeader, UtcNow());
+  copy.headers.emplace_back(kQueueHeader, amqp::kEmailQueue);
+  copy.is_persistent = true;
+  auto sequence = connection.Publish("", queue, copy, /*is_mandatory=*/true);
+  if (!sequence) return tl::unexpected(sequence.error());
+  awaiting_confirm_[*sequence] = completion.delivery_tag;
+  return {};
+}
+
+}  // namespace inkwell::mailer

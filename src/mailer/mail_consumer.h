@@ -1,0 +1,95 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "amqp/broker_url.h"
+#include "amqp/connection.h"
+#include "amqp/topology.h"
+#include "core/metrics.h"
+#include "core/wake_event.h"
+#include "mailer/email_handler.h"
+
+namespace inkwell::mailer {
+
+struct ConsumerOptions {
+  std::chrono::seconds heartbeat{10};
+  std::uint16_t prefetch = 32;
+  amqp::TopologyOptions topology;
+  // How long shutdown waits for in-flight sends before closing (they are then redelivered).
+  std::chrono::seconds drain_timeout{20};
+};
+
+// Consumes the `email` queue. The calling thread owns the AMQP connection (an actor: it alone
+// touches rabbitmq-c) and feeds deliveries to one worker thread per handler; workers hand back
+// dispositions through a queue and wake the connection thread with an eventfd. Acks go out as
+// sends complete, in any order. Retries and dead letters are published (with confirms) to
+// email.retry.<delay> / email.dead, and the original is acked only once the broker confirmed
+// the copy, so nothing is lost between the two.
+class MailConsumer {
+ public:
+  MailConsumer(amqp::BrokerUrl url, ConsumerOptions options,
+               std::vector<std::unique_ptr<EmailHandler>> handlers, MailerCounters& counters,
+               core::Metrics& metrics);
+  ~MailConsumer();
+
+  // Runs until Shutdown(): connects (and reconnects with backoff), consumes, settles.
+  void Run();
+  // Thread-safe and async-signal-safe.
+  void Shutdown();
+  bool is_connected() const { return is_connected_.load(); }
+
+ private:
+  struct Job {
+    std::uint64_t generation;
+    std::uint64_t delivery_tag;
+    amqp::Message message;
+  };
+  struct Completion {
+    std::uint64_t generation;
+    std::uint64_t delivery_tag;
+    Disposition disposition;
+    amqp::Message message;
+  };
+
+  void Work(EmailHandler& handler);
+  core::Result<amqp::Connection> Connect();
+  // Consumes on one connection until it breaks or shutdown has drained; error on a break.
+  core::Result<void> Serve(amqp::Connection& connection);
+  core::Result<void> Settle(amqp::Connection& connection, Completion completion);
+  core::Result<void> Forward(amqp::Connection& connection, const Completion& completion,
+                             const std::string& queue, const std::string& reason, int attempts);
+
+  amqp::BrokerUrl url_;
+  ConsumerOptions options_;
+  std::vector<std::unique_ptr<EmailHandler>> handlers_;
+  MailerCounters& counters_;
+  core::WakeEvent wake_;
+  std::atomic<bool> is_shutting_down_{false};
+  std::atomic<bool> is_connected_{false};
+  std::uint64_t generation_ = 0;
+
+  std::mutex mutex_;
+  std::condition_variable job_ready_;
+  std::deque<Job> jobs_;
+  std::deque<Completion> completions_;
+  bool is_stopping_workers_ = false;
+  std::vector<std::thread> workers_;
+
+  // Per connection: in-flight deliveries, and forwarded copies awaiting the broker's confirm
+  // (publish sequence → delivery tag of the original).
+  std::size_t in_flight_ = 0;
+  std::map<std::uint64_t, std::uint64_t> awaiting_confirm_;
+  core::Counter& reconnects_;
+};
+
+}  // namespace inkwell::mailer

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "core/error.h"
+
+namespace inkwell::templating {
+
+using TemplateValues = std::map<std::string, std::string>;
+
+// Mustache templates (mstch) loaded once from a folder: every *.mustache file under it, named by
+// its path relative to the folder without the extension ("email/welcome.html"). {{name}} is
+// HTML-escaped, {{{name}}} is not. Templates may include each other as partials ({{> name}}).
+// Immutable after Load, so safe to share between threads.
+class TemplateSet {
+ public:
+  // kUnavailable if the folder cannot be read; kInvalidArgument if it holds no template.
+  static core::Result<TemplateSet> Load(const std::filesystem::path& folder);
+
+  bool Contains(const std::string& name) const { return templates_.contains(name); }
+  // kNotFound for an unknown name.
+  core::Result<std::string> Render(const std::string& name, const TemplateValues& values) const;
+
+ private:
+  std::map<std::string, std::string> templates_;
+};
+
+}  // namespace inkwell::templating

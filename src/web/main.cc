@@ -1,0 +1,104 @@
+// inkwell-web: wires the configuration, database, outbox relay and HTTP server together.
+#include <csignal>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+
+#include "amqp/broker_url.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/wake_event.h"
+#include "core/worker_pool.h"
+#include "db/store.h"
+#include "http/http_server.h"
+#include "templating/template_set.h"
+#include "web/outbox_relay.h"
+#include "web/password_hasher.h"
+#include "web/registration.h"
+#include "web/web_app.h"
+
+namespace {
+
+inkwell::core::WakeEvent* g_shutdown = nullptr;
+
+void OnSignal(int) {
+  if (g_shutdown != nullptr) g_shutdown->Signal();
+}
+
+template <typename T>
+T OrExit(inkwell::core::Result<T> result, const char* what) {
+  if (!result) {
+    inkwell::core::LogError(std::string(what) + " failed", {{"error", result.error().message}});
+    std::exit(1);
+  }
+  return std::move(*result);
+}
+
+int Run(int argc, char** argv) {
+  using namespace inkwell;  // NOLINT(google-build-using-namespace): main only wires
+  const core::Config config = core::LoadConfig(core::Service::kWeb, argc, argv);
+  core::Log::Init("inkwell-web", config.log_level);
+
+  core::WakeEvent shutdown;
+  g_shutdown = &shutdown;
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const auto broker = OrExit(amqp::BrokerUrl::Parse(config.amqp_url), "INKWELL_AMQP_URL");
+  auto templates = OrExit(templating::TemplateSet::Load(config.template_dir), "loading templates");
+  auto store = OrExit(db::OpenStore(config.db_url), "opening the database");
+  core::Metrics metrics;
+
+  web::RelayOptions relay_options;
+  relay_options.heartbeat = config.amqp_heartbeat;
+  relay_options.topology.is_quorum = config.is_quorum;
+  web::OutboxRelay relay(*store, broker, relay_options, metrics);
+  metrics.AddGauge("inkwell_outbox_pending", "Outbox rows not yet confirmed by the broker",
+                   [&store] {
+                     auto backlog = store->Backlog();
+                     return backlog ? static_cast<double>(backlog->pending) : -1.0;
+                   });
+
+  const web::PasswordHasher hasher;
+  web::Registration registration(*store, hasher, [&relay] { relay.Notify(); });
+  // argon2id uses 64 MiB per hash: one thread per core, and a short queue so that overload is
+  // answered with 503 at once instead of waiting.
+  core::WorkerPool blocking_pool(config.hash_threads, 256);
+  web::WebApp app({*store, registration, blocking_pool, templates, metrics,
+                   [&relay] { return relay.is_connected(); }});
+
+  relay.Start();
+  auto server = OrExit(http::HttpServer::Start(
+                           config.http_addr, config.io_threads,
+                           [&app](http::HttpRequest request, http::Responder respond) {
+                             app.Handle(std::move(request), std::move(respond));
+                           }),
+                       "starting the HTTP server");
+  core::LogInfo("inkwell-web listening", {{"url", "http://" + config.http_addr + "/"},
+                                          {"broker", broker.Redacted()},
+                                          {"database", config.db_url}});
+
+  while (!shutdown.Wait(1000)) {
+  }
+  core::LogInfo("inkwell-web shutting down");
+  // Stop taking requests, let accepted registrations commit, then let the relay publish them.
+  server->Stop();
+  blocking_pool.Stop();
+  relay.Notify();
+  relay.Stop();
+  core::LogInfo("inkwell-web stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& exception) {
+    std::cerr << "inkwell-web: " << exception.what() << "\n";
+    return 1;
+  }
+}

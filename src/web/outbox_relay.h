@@ -1,0 +1,67 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <thread>
+
+#include "amqp/broker_url.h"
+#include "amqp/connection.h"
+#include "amqp/topology.h"
+#include "core/metrics.h"
+#include "core/wake_event.h"
+#include "db/store.h"
+
+namespace inkwell::web {
+
+struct RelayOptions {
+  std::chrono::seconds heartbeat{10};
+  amqp::TopologyOptions topology;
+  std::size_t batch_size = 500;   // rows read and published per round
+  std::size_t confirm_window = 256;  // unconfirmed publishes in flight
+  // Not below the heartbeat timeout: a slow confirm must not look like a lost one sooner than
+  // a dead connection would be noticed.
+  std::chrono::milliseconds confirm_timeout{30000};
+  // How often to look for rows without a wake-up (left by another instance or a crash).
+  std::chrono::milliseconds poll_interval{1000};
+  std::string app_id = "inkwell-web";
+};
+
+// Publishes the outbox to RabbitMQ. Its own thread owns its own AMQP connection: it wakes when
+// Notify() says a transaction wrote outbox rows, or every poll_interval; reads a batch of
+// pending rows; publishes them with streamed confirms; and marks sent only those the broker
+// acked, in one transaction per batch. Reconnects with capped exponential backoff and jitter.
+// Thread-safe: Notify and is_connected from any thread.
+class OutboxRelay {
+ public:
+  OutboxRelay(db::Store& store, amqp::BrokerUrl url, RelayOptions options, core::Metrics& metrics);
+  ~OutboxRelay();  // Stop()
+
+  void Start();
+  // Finishes the batch in flight (bounded by confirm_timeout), closes the connection, joins.
+  void Stop();
+  void Notify() { wake_.Signal(); }
+  bool is_connected() const { return is_connected_.load(); }
+
+ private:
+  void Run();
+  // One round: read pending rows, publish, settle. Resets connection when it breaks.
+  void RelayBatch(std::optional<amqp::Connection>& connection);
+
+  db::Store& store_;
+  amqp::BrokerUrl url_;
+  RelayOptions options_;
+  core::WakeEvent wake_;
+  std::atomic<bool> is_stopping_{false};
+  std::atomic<bool> is_connected_{false};
+  std::thread thread_;
+  core::Counter& published_;
+  core::Counter& confirmed_;
+  core::Counter& nacked_;
+  core::Counter& returned_;
+  core::Counter& unsettled_;
+  core::Counter& reconnects_;
+};
+
+}  // namespace inkwell::web

@@ -1,0 +1,86 @@
+#include "web/registration.h"
+
+#include "amqp/topology.h"
+#include "contracts/email_address.h"
+#include "contracts/email_request.h"
+#include "core/ids.h"
+#include "core/utf8.h"
+
+namespace inkwell::web {
+namespace {
+
+using core::ErrorCode;
+
+constexpr size_t kMaxNameCharacters = 100;
+constexpr size_t kMinPasswordBytes = 8;
+constexpr size_t kMaxPasswordBytes = 1024;
+
+tl::unexpected<RegistrationError> Invalid(std::string field, std::string message) {
+  return tl::unexpected(
+      RegistrationError{core::Error{ErrorCode::kInvalidArgument, std::move(message)}, std::move(field)});
+}
+
+bool HasControlCharacter(std::string_view text) {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+tl::expected<void, RegistrationError> ValidateRegistration(const RegistrationInput& input) {
+  if (input.name.find_first_not_of(" \t") == std::string::npos) {
+    return Invalid("name", "name is required");
+  }
+  if (!core::IsValidUtf8(input.name)) return Invalid("name", "name is not valid UTF-8");
+  if (core::Utf8Length(input.name) > kMaxNameCharacters) {
+    return Invalid("name", "name is too long (at most 100 characters)");
+  }
+  if (HasControlCharacter(input.name)) {
+    return Invalid("name", "name must not contain control characters (such as line breaks)");
+  }
+  if (auto address = contracts::EmailAddress::Parse(input.email); !address) {
+    return Invalid("email", address.error().message);
+  }
+  if (input.password.empty()) return Invalid("password", "password is required");
+  if (!core::IsValidUtf8(input.password)) return Invalid("password", "password is not valid UTF-8");
+  if (input.password.size() < kMinPasswordBytes) {
+    return Invalid("password", "password is too short (at least 8 characters)");
+  }
+  if (input.password.size() > kMaxPasswordBytes) {
+    return Invalid("password", "password is too long (at most 1024 bytes)");
+  }
+  return {};
+}
+
+db::OutboxMessage WelcomeEmailCommand(const RegistrationInput& input, const std::string& traceparent) {
+  contracts::EmailRequest request;
+  request.to = input.email;
+  request.template_name = "welcome";
+  request.data = {{"email", input.email}, {"name", input.name}};
+  return db::OutboxMessage{core::NewUuid(),
+                           amqp::kEmailExchange,
+                           amqp::kEmailSendKey,
+                           std::string(contracts::kEmailRequestType),
+                           contracts::EncodeEmailRequest(request),
+                           traceparent};
+}
+
+tl::expected<std::int64_t, RegistrationError> Registration::Register(
+    const RegistrationInput& input, const std::string& traceparent) {
+  if (auto valid = ValidateRegistration(input); !valid) return tl::unexpected(valid.error());
+  auto hash = hasher_.Hash(input.password);
+  if (!hash) return tl::unexpected(RegistrationError{hash.error(), ""});
+  const db::NewUser user{input.name, input.email, std::move(*hash)};
+  auto id = store_.CreateUser(user, {WelcomeEmailCommand(input, traceparent)});
+  if (!id) {
+    std::string field = id.error().code == ErrorCode::kConflict ? "email" : "";
+    return tl::unexpected(RegistrationError{id.error(), std::move(field)});
+  }
+  if (on_committed_) on_committed_();
+  return *id;
+}
+
+}  // namespace inkwell::web

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/error.h"
+#include "db/store.h"
+#include "web/password_hasher.h"
+
+namespace inkwell::web {
+
+// What a person typed into the registration form (or sent as JSON).
+struct RegistrationInput {
+  std::string name;
+  std::string email;
+  std::string password;
+};
+
+struct RegistrationError {
+  core::Error error;
+  std::string field;  // "name", "email", "password" or empty
+};
+
+// Checks a registration without touching anything: every field present, valid UTF-8, within
+// its length, no control characters, a well-formed e-mail address, a password of 8-1024 bytes.
+// The message is fit to show the user.
+tl::expected<void, RegistrationError> ValidateRegistration(const RegistrationInput& input);
+
+// The outbox message that asks the mailer for the welcome e-mail.
+db::OutboxMessage WelcomeEmailCommand(const RegistrationInput& input, const std::string& traceparent);
+
+// Registers users: validate, hash, then write the user and the welcome e-mail command in one
+// transaction. Blocking (argon2id, the database): run it on a worker thread. Thread-safe.
+class Registration {
+ public:
+  // on_committed is called after each successful commit (it wakes the outbox relay).
+  Registration(db::Store& store, const PasswordHasher& hasher, std::function<void()> on_committed)
+      : store_(store), hasher_(hasher), on_committed_(std::move(on_committed)) {}
+
+  // The new user's id. kInvalidArgument (with the field), kConflict for a known e-mail,
+  // kUnavailable when the database is.
+  tl::expected<std::int64_t, RegistrationError> Register(const RegistrationInput& input,
+                                                         const std::string& traceparent);
+
+ private:
+  db::Store& store_;
+  const PasswordHasher& hasher_;
+  std::function<void()> on_committed_;
+};
+
+}  // namespace inkwell::web
