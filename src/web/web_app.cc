@@ -85,7 +85,7 @@ void WebApp::Route(const http::HttpRequest& request, const std::string& tracepar
   auto not_allowed = [&](const char* allow) {
     http::HttpResponse response =
         is_api ? JsonError(405, "method_not_allowed", "use " + std::string(allow) + " on " + path)
-               : Page(405, "web/error", {{"title", "Method not allowed"},
+               : Page(405, "web/error.html", {{"title", "Method not allowed"},
                                          {"message", "This address does not accept that request."}});
     response.headers.emplace_back("Allow", allow);
     respond(std::move(response));
@@ -105,7 +105,7 @@ void WebApp::Route(const http::HttpRequest& request, const std::string& tracepar
                                       deps_.metrics.Render()});
   }
   if (path == "/" || path == "/register") {
-    if (is_get) return respond(Page(200, "web/register", {}));
+    if (is_get) return respond(Page(200, "web/register.html", {{"title", "Register"}}));
     if (is_post && path == "/register") return RegisterFromForm(request, traceparent, respond);
     return not_allowed(path == "/" ? "GET" : "GET, POST");
   }
@@ -113,14 +113,14 @@ void WebApp::Route(const http::HttpRequest& request, const std::string& tracepar
     if (!is_get) return not_allowed("GET");
     auto query = http::ParseForm(request.query);
     const std::string email = query && query->contains("email") ? query->at("email") : "";
-    return respond(Page(200, "web/registered", {{"email", email}}));
+    return respond(Page(200, "web/registered.html", {{"title", "Welcome"}, {"email", email}}));
   }
   if (path == "/api/v1/users") {
     if (!is_post) return not_allowed("POST");
     return RegisterFromJson(request, traceparent, respond);
   }
   if (is_api) return respond(JsonError(404, "not_found", "no such API route: " + path));
-  respond(Page(404, "web/error", {{"title", "Not found"},
+  respond(Page(404, "web/error.html", {{"title", "Not found"},
                                   {"message", "There is no page at this address."}}));
 }
 
@@ -145,8 +145,8 @@ http::HttpResponse WebApp::Page(int status, const std::string& name,
 http::HttpResponse WebApp::FormError(int status, const RegistrationInput& input,
                                      const std::string& message) {
   // The typed values come back into the form (escaped by the template), never the password.
-  return Page(status, "web/register",
-              {{"error", message}, {"name", input.name}, {"email", input.email}});
+  return Page(status, "web/register.html",
+              {{"title", "Register"}, {"error", message}, {"name", input.name}, {"email", input.email}});
 }
 
 void WebApp::RegisterFromForm(const http::HttpRequest& request, const std::string& traceparent,
