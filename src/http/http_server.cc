@@ -65,6 +65,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code error) {
+    // A Content-Length over the limit is refused as soon as the header is read.
+    if (error == beast_http::error::body_limit) return OnRead(error);
     if (error) return Close(error, "read header");
     beast_http::async_read(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code read_error, size_t) {

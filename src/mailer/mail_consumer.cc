@@ -16,7 +16,7 @@ constexpr char kFailedAtHeader[] = "x-inkwell-failed-at";
 constexpr char kQueueHeader[] = "x-inkwell-original-queue";
 
 std::chrono::milliseconds Backoff(int failures) {
-  const auto cap = std::chrono::milliseconds(std::min(10000, 100 << std::min(failures, 7)));
+  const auto cap = std::chrono::milliseconds(std::min(5000, 100 << std::min(failures, 6)));
   static thread_local std::mt19937 random{std::random_device{}()};
   std::uniform_int_distribution<long> jitter(cap.count() / 2, cap.count());
   return std::chrono::milliseconds(jitter(random));

@@ -15,9 +15,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::chrono::milliseconds Backoff(int failures) {
-  // 100 ms doubling to a 10 s cap, with full jitter so that many instances do not reconnect
+  // 100 ms doubling to a 5 s cap, with full jitter so that many instances do not reconnect
   // in step after a broker restart.
-  const auto cap = std::chrono::milliseconds(std::min(10000, 100 << std::min(failures, 7)));
+  const auto cap = std::chrono::milliseconds(std::min(5000, 100 << std::min(failures, 6)));
   static thread_local std::mt19937 random{std::random_device{}()};
   std::uniform_int_distribution<long> jitter(cap.count() / 2, cap.count());
   return std::chrono::milliseconds(jitter(random));
