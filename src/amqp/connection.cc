@@ -262,10 +262,40 @@ core::Result<QueueStats> Connection::InspectQueue(const std::string& name) {
   return QueueStats{ok->message_count, ok->consumer_count};
 }
 
-core::Result<void> Connection::PurgeQueue(const std::string& name) {
+core::Result<std::uint32_t> Connection::PurgeQueue(const std::string& name) {
   if (is_broken_) return core::Fail(ErrorCode::kUnavailable, "connection is closed");
-  amqp_queue_purge(state_.get(), kChannel, Bytes(name));
-  return CheckRpc(("queue.purge " + name).c_str());
+  const amqp_queue_purge_ok_t* ok = amqp_queue_purge(state_.get(), kChannel, Bytes(name));
+  if (auto checked = CheckRpc(("queue.purge " + name).c_str()); !checked) {
+    return tl::unexpected(checked.error());
+  }
+  return ok->message_count;
+}
+
+core::Result<std::optional<Delivery>> Connection::Get(const std::string& queue) {
+  if (is_broken_) return core::Fail(ErrorCode::kUnavailable, "connection is closed");
+  amqp_connection_state_t state = state_.get();
+  amqp_maybe_release_buffers(state);
+  const amqp_rpc_reply_t reply = amqp_basic_get(state, kChannel, Bytes(queue), /*no_ack=*/0);
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
+    if (auto checked = CheckRpc(("basic.get " + queue).c_str()); !checked) {
+      return tl::unexpected(checked.error());
+    }
+  }
+  if (reply.reply.id == AMQP_BASIC_GET_EMPTY_METHOD) return std::optional<Delivery>();
+  const auto* get_ok = static_cast<const amqp_basic_get_ok_t*>(reply.reply.decoded);
+  Delivery delivery;
+  delivery.delivery_tag = get_ok->delivery_tag;
+  delivery.is_redelivered = get_ok->redelivered != 0;
+  delivery.exchange = ToString(get_ok->exchange);
+  delivery.routing_key = ToString(get_ok->routing_key);
+  amqp_message_t raw{};
+  const amqp_rpc_reply_t read = amqp_read_message(state, kChannel, &raw, 0);
+  if (read.reply_type != AMQP_RESPONSE_NORMAL) {
+    return tl::unexpected(Broken("amqp_read_message: could not read a fetched message"));
+  }
+  delivery.message = FromAmqp(raw);
+  amqp_destroy_message(&raw);
+  return std::optional<Delivery>(std::move(delivery));
 }
 
 core::Result<void> Connection::EnableConfirms() {

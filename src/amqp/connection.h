@@ -60,7 +60,12 @@ class Connection {
   // Passive declare: message and consumer count. kNotFound if the queue does not exist (the
   // broker then closes the channel, so the connection is unusable afterwards).
   core::Result<QueueStats> InspectQueue(const std::string& name);
-  core::Result<void> PurgeQueue(const std::string& name);
+  // Removes every ready message; returns how many.
+  core::Result<std::uint32_t> PurgeQueue(const std::string& name);
+  // basic.get with manual ack: the next ready message, or nullopt if the queue is empty. The
+  // message stays unacked (invisible to others) until Ack/Reject or the connection closes,
+  // which returns it to the queue.
+  core::Result<std::optional<Delivery>> Get(const std::string& queue);
 
   // Puts the channel in confirm mode: publishes are then numbered 1, 2, ... and each is
   // settled by a Confirm event.

@@ -58,6 +58,7 @@ core::Result<EmailRequest> ParseEmailRequest(std::string_view body) {
     if (!message) return tl::unexpected(message.error());
     request.to = std::move(*to);
     request.template_name = "welcome";
+    request.data["email"] = request.to;
     if (!message->empty()) request.data["message"] = std::move(*message);
     return request;
   }

@@ -7,12 +7,12 @@
 #include <CLI/CLI.hpp>
 
 namespace inkwell::core {
-namespace {
-
 std::string EnvOr(const char* name, const std::string& fallback) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? std::string(value) : fallback;
 }
+
+namespace {
 
 unsigned long ParseNumber(const char* name, const std::string& text, unsigned long low,
                           unsigned long high) {

@@ -31,6 +31,9 @@ struct Config {
   std::chrono::seconds smtp_timeout{30};  // INKWELL_SMTP_TIMEOUT (mailer)
 };
 
+// The environment variable's value, or fallback when it is unset or empty.
+std::string EnvOr(const char* name, const std::string& fallback);
+
 // Reads the environment and argv. Prints help and exits 0 on --help; throws
 // std::invalid_argument with a message naming the setting on a bad value.
 Config LoadConfig(Service service, int argc, char** argv);

@@ -107,10 +107,20 @@ core::Result<std::int64_t> SqliteStore::CreateUser(const NewUser& user,
 
 core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutbox(std::size_t limit) {
   std::lock_guard lock(mutex_);
+  return SelectOutbox("sent_at_ms IS NULL AND next_attempt_at_ms <= ?1", limit);
+}
+
+core::Result<std::vector<OutboxRow>> SqliteStore::FailingOutbox(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  return SelectOutbox("sent_at_ms IS NULL AND last_error IS NOT NULL AND ?1 > 0", limit);
+}
+
+core::Result<std::vector<OutboxRow>> SqliteStore::SelectOutbox(const char* condition,
+                                                               std::size_t limit) {
   auto select = database_.Prepare(
-      "SELECT id, message_id, exchange, routing_key, type, body, traceparent, created_at_ms,"
-      " attempts FROM outbox WHERE sent_at_ms IS NULL AND next_attempt_at_ms <= ?"
-      " ORDER BY id LIMIT ?");
+      std::string("SELECT id, message_id, exchange, routing_key, type, body, traceparent,"
+                  " created_at_ms, attempts, COALESCE(last_error, '') FROM outbox WHERE ") +
+      condition + " ORDER BY id LIMIT ?2");
   if (!select) return tl::unexpected(select.error());
   select->Bind(1, NowMs()).Bind(2, static_cast<std::int64_t>(limit));
   std::vector<OutboxRow> rows;
@@ -124,6 +134,7 @@ core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutbox(std::size_t limi
                                 select->Text(4), select->Text(5), select->Text(6)};
     row.created_at_ms = select->Int(7);
     row.attempts = static_cast<int>(select->Int(8));
+    row.last_error = select->Text(9);
     rows.push_back(std::move(row));
   }
   return rows;

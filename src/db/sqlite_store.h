@@ -22,11 +22,13 @@ class SqliteStore final : public Store {
   core::Result<void> RecordOutboxFailure(std::span<const std::int64_t> ids,
                                          const std::string& reason) override;
   core::Result<OutboxBacklog> Backlog() override;
+  core::Result<std::vector<OutboxRow>> FailingOutbox(std::size_t limit) override;
   core::Result<void> Ping() override;
 
  private:
   explicit SqliteStore(SqliteDatabase database) : database_(std::move(database)) {}
   // Runs body inside BEGIN IMMEDIATE ... COMMIT, rolling back if it fails.
+  core::Result<std::vector<OutboxRow>> SelectOutbox(const char* condition, std::size_t limit);
   template <typename Body>
   auto InTransaction(Body&& body) -> decltype(body());
 

@@ -32,6 +32,7 @@ struct OutboxRow {
   OutboxMessage message;
   std::int64_t created_at_ms = 0;  // Unix time in milliseconds
   int attempts = 0;
+  std::string last_error;  // why the last publish attempt failed; empty if none did
 };
 
 struct OutboxBacklog {
@@ -60,6 +61,8 @@ class Store {
   virtual core::Result<void> RecordOutboxFailure(std::span<const std::int64_t> ids,
                                                  const std::string& reason) = 0;
   virtual core::Result<OutboxBacklog> Backlog() = 0;
+  // Up to `limit` pending rows whose last publish attempt failed, oldest first (for operators).
+  virtual core::Result<std::vector<OutboxRow>> FailingOutbox(std::size_t limit) = 0;
 
   // Cheap round trip, for /readyz.
   virtual core::Result<void> Ping() = 0;

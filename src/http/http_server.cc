@@ -83,6 +83,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // The unread rest of an oversized body makes the connection unusable: answer and close.
     keep_alive_ = !is_too_large && raw.keep_alive();
     version_ = raw.version();
+    is_head_ = raw.method() == beast_http::verb::head;
     auto self = shared_from_this();
     Responder respond = [self](HttpResponse response) {
       asio::post(self->stream_.get_executor(),
@@ -105,6 +106,7 @@ class Session : public std::enable_shared_from_this<Session> {
     message->body() = std::move(response.body);
     message->keep_alive(keep_alive_);
     message->prepare_payload();
+    if (is_head_) message->body().clear();  // HEAD: the GET's headers, Content-Length included
     stream_.expires_after(kIdleTimeout);
     beast_http::async_write(stream_, *message,
                             [self = shared_from_this(), message](beast::error_code error, size_t) {
@@ -135,6 +137,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string client_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
+  bool is_head_ = false;
 };
 
 }  // namespace

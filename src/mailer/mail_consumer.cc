@@ -187,24 +187,15 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
         ++in_flight_;
         job_ready_.notify_one();
       } else if (const auto* confirm = std::get_if<amqp::Confirm>(&**event)) {
-        auto begin = confirm->is_multiple ? awaiting_confirm_.begin()
-                                          : awaiting_confirm_.find(confirm->delivery_tag);
-        auto end = awaiting_confirm_.end();
-        if (confirm->is_multiple) {
-          end = awaiting_confirm_.upper_bound(confirm->delivery_tag);
-        } else if (begin != end) {
-          end = std::next(begin);
-        }
-        for (auto it = begin; it != end; ++it) {
-          // The copy is safe with the broker: now the original may go. If the broker refused
-          // the copy, requeue the original to be handled again.
-          auto settled = confirm->is_ack ? connection.Ack(it->second)
-                                         : connection.Reject(it->second, /*requeue=*/true);
-          if (!settled) return settled;
-        }
-        awaiting_confirm_.erase(begin, end);
+        core::Result<void> outcome;
+        SettleForwarded(connection, *confirm, outcome);
+        if (!outcome) return outcome;
       } else if (const auto* returned = std::get_if<amqp::Returned>(&**event)) {
-        core::LogError("a retry or dead-letter copy was unroutable; the original stays unacked",
+        for (auto& [sequence, copy] : awaiting_confirm_) {
+          if (copy.message_id == returned->message.message_id) copy.is_returned = true;
+        }
+        core::LogError("a retry or dead-letter copy was unroutable; the original goes to "
+                       "email.dead through the queue's dead-letter exchange",
                        {{"queue", returned->routing_key},
                         {"message_id", returned->message.message_id}});
       }
@@ -270,8 +261,36 @@ core::Result<void> MailConsumer::Forward(amqp::Connection& connection, const Com
   copy.is_persistent = true;
   auto sequence = connection.Publish("", queue, copy, /*is_mandatory=*/true);
   if (!sequence) return tl::unexpected(sequence.error());
-  awaiting_confirm_[*sequence] = completion.delivery_tag;
+  awaiting_confirm_[*sequence] =
+      ForwardedCopy{completion.delivery_tag, completion.message.message_id, false};
   return {};
+}
+
+void MailConsumer::SettleForwarded(amqp::Connection& connection, const amqp::Confirm& confirm,
+                                   core::Result<void>& outcome) {
+  auto begin = confirm.is_multiple ? awaiting_confirm_.begin()
+                                   : awaiting_confirm_.find(confirm.delivery_tag);
+  auto end = awaiting_confirm_.end();
+  if (confirm.is_multiple) {
+    end = awaiting_confirm_.upper_bound(confirm.delivery_tag);
+  } else if (begin != end) {
+    end = std::next(begin);
+  }
+  for (auto it = begin; it != end && outcome; ++it) {
+    const ForwardedCopy& copy = it->second;
+    if (copy.is_returned) {
+      // The copy reached no queue: reject the original without requeue, so the `email` queue's
+      // dead-letter exchange moves it to email.dead instead of losing it.
+      outcome = connection.Reject(copy.original_delivery_tag, /*requeue=*/false);
+    } else if (confirm.is_ack) {
+      // The copy is safe with the broker: now the original may go.
+      outcome = connection.Ack(copy.original_delivery_tag);
+    } else {
+      // The broker refused the copy: requeue the original to be handled again.
+      outcome = connection.Reject(copy.original_delivery_tag, /*requeue=*/true);
+    }
+  }
+  awaiting_confirm_.erase(begin, end);
 }
 
 }  // namespace inkwell::mailer

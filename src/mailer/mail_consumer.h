@@ -85,10 +85,18 @@ class MailConsumer {
   bool is_stopping_workers_ = false;
   std::vector<std::thread> workers_;
 
-  // Per connection: in-flight deliveries, and forwarded copies awaiting the broker's confirm
-  // (publish sequence → delivery tag of the original).
+  // A retry or dead-letter copy awaiting the broker's confirm.
+  struct ForwardedCopy {
+    std::uint64_t original_delivery_tag;
+    std::string message_id;
+    bool is_returned;  // unroutable: the confirm that follows does not mean it is stored
+  };
+  void SettleForwarded(amqp::Connection& connection, const amqp::Confirm& confirm,
+                       core::Result<void>& outcome);
+
+  // Per connection: in-flight deliveries, and forwarded copies by publish sequence number.
   std::size_t in_flight_ = 0;
-  std::map<std::uint64_t, std::uint64_t> awaiting_confirm_;
+  std::map<std::uint64_t, ForwardedCopy> awaiting_confirm_;
   core::Counter& reconnects_;
 };
 

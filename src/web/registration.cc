@@ -12,7 +12,7 @@ namespace {
 using core::ErrorCode;
 
 constexpr size_t kMaxNameCharacters = 100;
-constexpr size_t kMinPasswordBytes = 8;
+constexpr size_t kMinPasswordCharacters = 8;
 constexpr size_t kMaxPasswordBytes = 1024;
 
 tl::unexpected<RegistrationError> Invalid(std::string field, std::string message) {
@@ -46,7 +46,7 @@ tl::expected<void, RegistrationError> ValidateRegistration(const RegistrationInp
   }
   if (input.password.empty()) return Invalid("password", "password is required");
   if (!core::IsValidUtf8(input.password)) return Invalid("password", "password is not valid UTF-8");
-  if (input.password.size() < kMinPasswordBytes) {
+  if (core::Utf8Length(input.password) < kMinPasswordCharacters) {
     return Invalid("password", "password is too short (at least 8 characters)");
   }
   if (input.password.size() > kMaxPasswordBytes) {

@@ -1,5 +1,6 @@
 #include "web/web_app.h"
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -64,6 +65,9 @@ void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
   const std::string route = kRoutes.contains(request.path) ? request.path : std::string("other");
   http::Responder answer = [this, shared_respond, traceparent, route](http::HttpResponse response) {
     response.headers.emplace_back("traceparent", traceparent);
+    const bool has_retry_after = std::any_of(response.headers.begin(), response.headers.end(),
+                                             [](const auto& h) { return h.first == "Retry-After"; });
+    if (response.status == 503 && !has_retry_after) response.headers.emplace_back("Retry-After", "5");
     CountRequest(route, response.status);
     (*shared_respond)(std::move(response));
   };
@@ -218,7 +222,6 @@ void WebApp::RegisterFromJson(const http::HttpRequest& request, const std::strin
       return respond(JsonError(StatusFor(error.code), core::NameOf(error.code), error.message));
     }
     http::HttpResponse created = Json201({{"id", *id}, {"name", input.name}, {"email", input.email}});
-    created.headers.emplace_back("Location", "/api/v1/users/" + std::to_string(*id));
     respond(std::move(created));
   };
   if (!deps_.blocking_pool.Submit(std::move(task))) {
