@@ -1,4 +1,5 @@
 // inkwell-web: wires the configuration, database, outbox relay and HTTP server together.
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <exception>
@@ -55,11 +56,25 @@ int Run(int argc, char** argv) {
   relay_options.heartbeat = config.amqp_heartbeat;
   relay_options.topology.is_quorum = config.is_quorum;
   web::OutboxRelay relay(*store, broker, relay_options, metrics);
+  // Outbox health, read from the database at scrape time (-1 when it cannot be read).
+  const auto backlog_gauge = [&store](auto field) {
+    return [&store, field] {
+      auto backlog = store->Backlog();
+      return backlog ? field(*backlog) : -1.0;
+    };
+  };
   metrics.AddGauge("inkwell_outbox_pending", "Outbox rows not yet confirmed by the broker",
-                   [&store] {
-                     auto backlog = store->Backlog();
-                     return backlog ? static_cast<double>(backlog->pending) : -1.0;
-                   });
+                   backlog_gauge([](const db::OutboxBacklog& b) { return static_cast<double>(b.pending); }));
+  metrics.AddGauge("inkwell_outbox_failing",
+                   "Pending outbox rows whose last publish failed (nacked or unroutable)",
+                   backlog_gauge([](const db::OutboxBacklog& b) { return static_cast<double>(b.failing); }));
+  metrics.AddGauge("inkwell_outbox_oldest_age_seconds", "Age of the oldest pending outbox row",
+                   backlog_gauge([](const db::OutboxBacklog& b) {
+                     if (b.pending == 0) return 0.0;
+                     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch());
+                     return static_cast<double>(now.count() - b.oldest_created_at_ms) / 1000.0;
+                   }));
 
   const web::PasswordHasher hasher;
   web::Registration registration(*store, hasher, [&relay] { relay.Notify(); });
