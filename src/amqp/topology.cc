@@ -17,6 +17,10 @@ std::vector<Argument> WorkQueueArguments(const TopologyOptions& options) {
 
 }  // namespace
 
+bool IsBroadcastExchange(std::string_view exchange) {
+  return exchange == kEventsExchange || exchange == kCacheExchange || exchange == kLogsExchange;
+}
+
 const std::vector<RetryStep>& EmailRetrySteps() {
   static const std::vector<RetryStep> steps = {
       {"email.retry.5s", std::chrono::seconds(5)},
@@ -64,6 +68,14 @@ core::Result<void> DeclareTopology(Connection& connection, const TopologyOptions
       return declared;
     }
   }
+  // Log records wait for inkwell-logd here. Bounded, so a logd that never comes back costs at
+  // most this much broker memory and disk (the oldest records go first).
+  constexpr std::int64_t kLogdQueueBytes = 256LL * 1024 * 1024;
+  if (auto declared = connection.DeclareQueue(kLogdQueue, {{"x-max-length-bytes", kLogdQueueBytes}});
+      !declared) {
+    return declared;
+  }
+  if (auto bound = connection.BindQueue(kLogdQueue, kLogsExchange, "#"); !bound) return bound;
   return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "amqp/connection.h"
@@ -17,6 +18,12 @@ inline constexpr char kEmailDeadQueue[] = "email.dead";
 inline constexpr char kEventsExchange[] = "events";
 inline constexpr char kCacheExchange[] = "cache";
 inline constexpr char kLogsExchange[] = "logs";
+// inkwell-logd's queue, bound to `logs` with "#": records wait here while logd is down.
+inline constexpr char kLogdQueue[] = "logd";
+
+// Publish-subscribe exchanges (events, cache, logs): a message nobody is subscribed to is not
+// an error there, unlike a command on `email`, which must reach its queue.
+bool IsBroadcastExchange(std::string_view exchange);
 
 struct TopologyOptions {
   // Work queues as quorum queues (INKWELL_QUORUM=1, for clusters), with an explicit delivery

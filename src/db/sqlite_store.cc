@@ -70,8 +70,9 @@ auto SqliteStore::InTransaction(Body&& body) -> decltype(body()) {
   return result;
 }
 
-core::Result<std::int64_t> SqliteStore::CreateUser(const NewUser& user,
-                                                   const std::vector<OutboxMessage>& outbox) {
+core::Result<std::int64_t> SqliteStore::CreateUser(
+    const NewUser& user,
+    const std::function<std::vector<OutboxMessage>(std::int64_t user_id)>& outbox_for) {
   std::lock_guard lock(mutex_);
   return InTransaction([&]() -> core::Result<std::int64_t> {
     const std::int64_t now = NowMs();
@@ -90,7 +91,7 @@ core::Result<std::int64_t> SqliteStore::CreateUser(const NewUser& user,
         "INSERT INTO outbox(message_id, exchange, routing_key, type, body, traceparent,"
         " created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (!insert_outbox) return tl::unexpected(insert_outbox.error());
-    for (const OutboxMessage& message : outbox) {
+    for (const OutboxMessage& message : outbox_for(user_id)) {
       insert_outbox->Bind(1, message.message_id)
           .Bind(2, message.exchange)
           .Bind(3, message.routing_key)

@@ -15,8 +15,10 @@ class SqliteStore final : public Store {
   // Opens path (":memory:" for tests) and migrates it.
   static core::Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
 
-  core::Result<std::int64_t> CreateUser(const NewUser& user,
-                                        const std::vector<OutboxMessage>& outbox) override;
+  using Store::CreateUser;
+  core::Result<std::int64_t> CreateUser(
+      const NewUser& user,
+      const std::function<std::vector<OutboxMessage>(std::int64_t user_id)>& outbox_for) override;
   core::Result<std::vector<OutboxRow>> PendingOutbox(std::size_t limit) override;
   core::Result<void> MarkOutboxSent(std::span<const std::int64_t> ids) override;
   core::Result<void> RecordOutboxFailure(std::span<const std::int64_t> ids,

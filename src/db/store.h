@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -49,9 +50,15 @@ class Store {
   virtual ~Store() = default;
 
   // Creates the user and writes the outbox messages in ONE transaction: both or neither.
-  // kConflict if the e-mail address is already registered.
-  virtual core::Result<std::int64_t> CreateUser(const NewUser& user,
-                                                const std::vector<OutboxMessage>& outbox) = 0;
+  // outbox_for is given the new user's id (events carry it). kConflict if the e-mail address
+  // is already registered.
+  virtual core::Result<std::int64_t> CreateUser(
+      const NewUser& user,
+      const std::function<std::vector<OutboxMessage>(std::int64_t user_id)>& outbox_for) = 0;
+  core::Result<std::int64_t> CreateUser(const NewUser& user,
+                                        const std::vector<OutboxMessage>& outbox) {
+    return CreateUser(user, [&outbox](std::int64_t) { return outbox; });
+  }
 
   // Up to `limit` unsent outbox rows, oldest first.
   virtual core::Result<std::vector<OutboxRow>> PendingOutbox(std::size_t limit) = 0;

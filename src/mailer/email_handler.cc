@@ -1,5 +1,7 @@
 #include "mailer/email_handler.h"
 
+#include <chrono>
+
 #include "contracts/email_request.h"
 #include "core/log.h"
 #include "mailer/email_renderer.h"
@@ -47,7 +49,13 @@ Disposition EmailHandler::Handle(const amqp::Message& message) {
   auto rendered = RenderEmail(*request, templates_, from_, message.message_id);
   if (!rendered) return DispositionFor(tl::unexpected(rendered.error()));
 
+  const auto started = std::chrono::system_clock::now();
+  const auto started_steady = std::chrono::steady_clock::now();
   const core::Result<void> sent = sender_->Send(*rendered);
+  core::Log::Span("smtp reply", core::TraceScope::Current(), started,
+                  std::chrono::steady_clock::now() - started_steady,
+                  {{"message_id", message.message_id},
+                   {"outcome", sent ? "accepted" : sent.error().message}});
   if (!sent) return DispositionFor(sent);
   counters_.sent.Increment();
   // Record before the ack: a redelivery after this point is recognised and not sent again.

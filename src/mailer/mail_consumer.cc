@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "core/traceparent.h"
 
 namespace inkwell::mailer {
 namespace {
@@ -77,6 +78,11 @@ void MailConsumer::Work(EmailHandler& handler) {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
+    const core::TraceScope trace(core::TraceIdOf(job.message.Header("traceparent")));
+    core::Log::Span("mailer receive", core::TraceScope::Current(), job.received_at,
+                    Clock::now() - job.received_steady,
+                    {{"message_id", job.message.message_id},
+                     {"redelivered", job.is_redelivered ? "true" : "false"}});
     Disposition disposition;
     try {
       disposition = handler.Handle(job.message);
@@ -182,7 +188,9 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
       if (auto* delivery = std::get_if<amqp::Delivery>(&**event)) {
         {
           std::lock_guard lock(mutex_);
-          jobs_.push_back(Job{generation_, delivery->delivery_tag, std::move(delivery->message)});
+          jobs_.push_back(Job{generation_, delivery->delivery_tag, std::move(delivery->message),
+                              delivery->is_redelivered, std::chrono::system_clock::now(),
+                              Clock::now()});
         }
         ++in_flight_;
         job_ready_.notify_one();

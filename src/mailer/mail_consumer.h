@@ -53,6 +53,9 @@ class MailConsumer {
     std::uint64_t generation;
     std::uint64_t delivery_tag;
     amqp::Message message;
+    bool is_redelivered;
+    std::chrono::system_clock::time_point received_at;
+    std::chrono::steady_clock::time_point received_steady;
   };
   struct Completion {
     std::uint64_t generation;

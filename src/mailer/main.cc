@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "amqp/broker_url.h"
+#include "amqp/log_publisher.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -46,6 +47,11 @@ int Run(int argc, char** argv) {
   auto delivery_log = OrExit(db::OpenDeliveryLog(config.mailer_db_url), "opening the mailer store");
 
   core::Metrics metrics;
+  const amqp::TopologyOptions topology{config.is_quorum};
+  // Log records also go to the `logs` exchange, through a buffer that never blocks a send.
+  amqp::LogPublisher log_publisher(broker, config.amqp_heartbeat, topology, metrics);
+  core::Log::SetSink(&log_publisher);
+  log_publisher.Start();
   mailer::MailerCounters counters(metrics);
   std::vector<std::unique_ptr<mailer::EmailHandler>> handlers;
   for (unsigned i = 0; i < config.mail_workers; ++i) {
@@ -56,7 +62,7 @@ int Run(int argc, char** argv) {
   mailer::ConsumerOptions options;
   options.heartbeat = config.amqp_heartbeat;
   options.prefetch = config.prefetch;
-  options.topology.is_quorum = config.is_quorum;
+  options.topology = topology;
   mailer::MailConsumer consumer(broker, options, std::move(handlers), counters, metrics);
   g_consumer = &consumer;
   std::signal(SIGTERM, OnSignal);
@@ -87,6 +93,8 @@ int Run(int argc, char** argv) {
   consumer.Run();
   server->Stop();
   core::LogInfo("inkwell-mailer stopped");
+  core::Log::SetSink(nullptr);
+  log_publisher.Stop();
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "amqp/broker_url.h"
+#include "amqp/log_publisher.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -51,10 +52,15 @@ int Run(int argc, char** argv) {
   auto templates = OrExit(templating::TemplateSet::Load(config.template_dir), "loading templates");
   auto store = OrExit(db::OpenStore(config.db_url), "opening the database");
   core::Metrics metrics;
+  amqp::TopologyOptions topology{config.is_quorum};
+  // Log records also go to the `logs` exchange, through a buffer that never blocks a request.
+  amqp::LogPublisher log_publisher(broker, config.amqp_heartbeat, topology, metrics);
+  core::Log::SetSink(&log_publisher);
+  log_publisher.Start();
 
   web::RelayOptions relay_options;
   relay_options.heartbeat = config.amqp_heartbeat;
-  relay_options.topology.is_quorum = config.is_quorum;
+  relay_options.topology = topology;
   web::OutboxRelay relay(*store, broker, relay_options, metrics);
   // Outbox health, read from the database at scrape time (-1 when it cannot be read).
   const auto backlog_gauge = [&store](auto field) {
@@ -104,6 +110,8 @@ int Run(int argc, char** argv) {
   relay.Notify();
   relay.Stop();
   core::LogInfo("inkwell-web stopped");
+  core::Log::SetSink(nullptr);
+  log_publisher.Stop();
   return 0;
 }
 

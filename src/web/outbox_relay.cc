@@ -7,6 +7,7 @@
 #include "amqp/confirmed_publisher.h"
 #include "amqp/connection.h"
 #include "core/log.h"
+#include "core/traceparent.h"
 
 namespace inkwell::web {
 
@@ -131,6 +132,8 @@ void OutboxRelay::RelayBatch(std::optional<amqp::Connection>& holder) {
   std::vector<amqp::OutgoingMessage> batch;
   batch.reserve(rows->size());
   for (const auto& row : *rows) batch.push_back(ToOutgoing(row, options_.app_id));
+  const auto started = std::chrono::system_clock::now();
+  const auto started_steady = std::chrono::steady_clock::now();
   const amqp::PublishReport report = amqp::PublishConfirmed(
       connection, batch, options_.confirm_window, options_.confirm_timeout);
 
@@ -138,12 +141,28 @@ void OutboxRelay::RelayBatch(std::optional<amqp::Connection>& holder) {
   std::vector<std::int64_t> refused;
   for (std::size_t i = 0; i < rows->size(); ++i) {
     switch (report.outcomes[i]) {
-      case amqp::PublishOutcome::kConfirmed: sent.push_back((*rows)[i].id); break;
+      case amqp::PublishOutcome::kConfirmed: {
+        const db::OutboxRow& row = (*rows)[i];
+        sent.push_back(row.id);
+        // One span per traced message; it goes to the log stream, not to stderr.
+        core::Log::Span("publish + confirm", core::TraceIdOf(row.message.traceparent), started,
+                        std::chrono::steady_clock::now() - started_steady,
+                        {{"message_id", row.message.message_id},
+                         {"exchange", row.message.exchange},
+                         {"routing_key", row.message.routing_key},
+                         {"batch", std::to_string(rows->size())}});
+        break;
+      }
       case amqp::PublishOutcome::kNacked:
         nacked_.Increment();
         refused.push_back((*rows)[i].id);
         break;
       case amqp::PublishOutcome::kReturned:
+        if (amqp::IsBroadcastExchange((*rows)[i].message.exchange)) {
+          // An event nobody subscribes to yet: published as far as it can be.
+          sent.push_back((*rows)[i].id);
+          break;
+        }
         returned_.Increment();
         refused.push_back((*rows)[i].id);
         break;

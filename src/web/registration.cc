@@ -1,9 +1,15 @@
 #include "web/registration.h"
 
+#include <chrono>
+#include <ctime>
+
 #include "amqp/topology.h"
 #include "contracts/email_address.h"
 #include "contracts/email_request.h"
+#include "contracts/user_registered.h"
 #include "core/ids.h"
+#include "core/log.h"
+#include "core/traceparent.h"
 #include "core/utf8.h"
 
 namespace inkwell::web {
@@ -68,13 +74,38 @@ db::OutboxMessage WelcomeEmailCommand(const RegistrationInput& input, const std:
                            traceparent};
 }
 
+db::OutboxMessage UserRegisteredEvent(std::int64_t user_id, const RegistrationInput& input,
+                                      const std::string& traceparent) {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char registered_at[32];
+  const size_t length = std::strftime(registered_at, sizeof registered_at, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  const contracts::UserRegistered event{user_id, input.name, input.email,
+                                        std::string(registered_at, length)};
+  return db::OutboxMessage{core::NewUuid(),
+                           amqp::kEventsExchange,
+                           std::string(contracts::kUserRegisteredType),
+                           std::string(contracts::kUserRegisteredType),
+                           contracts::EncodeUserRegistered(event),
+                           traceparent};
+}
+
 tl::expected<std::int64_t, RegistrationError> Registration::Register(
     const RegistrationInput& input, const std::string& traceparent) {
   if (auto valid = ValidateRegistration(input); !valid) return tl::unexpected(valid.error());
   auto hash = hasher_.Hash(input.password);
   if (!hash) return tl::unexpected(RegistrationError{hash.error(), ""});
   const db::NewUser user{input.name, input.email, std::move(*hash)};
-  auto id = store_.CreateUser(user, {WelcomeEmailCommand(input, traceparent)});
+  const auto started = std::chrono::system_clock::now();
+  const auto started_steady = std::chrono::steady_clock::now();
+  auto id = store_.CreateUser(user, [&](std::int64_t user_id) {
+    return std::vector<db::OutboxMessage>{WelcomeEmailCommand(input, traceparent),
+                                          UserRegisteredEvent(user_id, input, traceparent)};
+  });
+  core::Log::Span("outbox insert", core::TraceIdOf(traceparent), started,
+                  std::chrono::steady_clock::now() - started_steady,
+                  {{"outcome", id ? "committed" : std::string(core::NameOf(id.error().code))}});
   if (!id) {
     std::string field = id.error().code == ErrorCode::kConflict ? "email" : "";
     return tl::unexpected(RegistrationError{id.error(), std::move(field)});

@@ -29,6 +29,9 @@ tl::expected<void, RegistrationError> ValidateRegistration(const RegistrationInp
 
 // The outbox message that asks the mailer for the welcome e-mail.
 db::OutboxMessage WelcomeEmailCommand(const RegistrationInput& input, const std::string& traceparent);
+// The user.registered event for the `events` exchange.
+db::OutboxMessage UserRegisteredEvent(std::int64_t user_id, const RegistrationInput& input,
+                                      const std::string& traceparent);
 
 // Registers users: validate, hash, then write the user and the welcome e-mail command in one
 // transaction. Blocking (argon2id, the database): run it on a worker thread. Thread-safe.

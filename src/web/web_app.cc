@@ -1,6 +1,7 @@
 #include "web/web_app.h"
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -63,7 +64,14 @@ void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
   static const std::set<std::string> kRoutes = {"/", "/register", "/registered", "/healthz",
                                                 "/readyz", "/metrics", "/api/v1/users"};
   const std::string route = kRoutes.contains(request.path) ? request.path : std::string("other");
-  http::Responder answer = [this, shared_respond, traceparent, route](http::HttpResponse response) {
+  const std::string method = request.method;
+  const auto started = std::chrono::system_clock::now();
+  const auto started_steady = std::chrono::steady_clock::now();
+  http::Responder answer = [this, shared_respond, traceparent, route, method, started,
+                            started_steady](http::HttpResponse response) {
+    core::Log::Span("http request", core::TraceIdOf(traceparent), started,
+                    std::chrono::steady_clock::now() - started_steady,
+                    {{"method", method}, {"route", route}, {"status", std::to_string(response.status)}});
     response.headers.emplace_back("traceparent", traceparent);
     const bool has_retry_after = std::any_of(response.headers.begin(), response.headers.end(),
                                              [](const auto& h) { return h.first == "Retry-After"; });
@@ -71,6 +79,7 @@ void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
     CountRequest(route, response.status);
     (*shared_respond)(std::move(response));
   };
+  const core::TraceScope trace(core::TraceIdOf(traceparent));
   try {
     Route(request, traceparent, answer);
   } catch (const std::exception& exception) {
@@ -174,6 +183,7 @@ void WebApp::RegisterFromForm(const http::HttpRequest& request, const std::strin
     return respond(FormError(400, input, valid.error().error.message));
   }
   auto task = [this, input, traceparent, respond]() mutable {
+    const core::TraceScope trace(core::TraceIdOf(traceparent));
     auto id = deps_.registration.Register(input, traceparent);
     if (!id) return respond(FormError(StatusFor(id.error().error.code), input, id.error().error.message));
     http::HttpResponse redirect{303, "text/plain; charset=utf-8", {}, "registered\n"};
@@ -216,6 +226,7 @@ void WebApp::RegisterFromJson(const http::HttpRequest& request, const std::strin
     return respond(JsonError(400, "invalid_argument", valid.error().error.message));
   }
   auto task = [this, input, traceparent, respond]() mutable {
+    const core::TraceScope trace(core::TraceIdOf(traceparent));
     auto id = deps_.registration.Register(input, traceparent);
     if (!id) {
       const core::Error& error = id.error().error;
