@@ -35,8 +35,12 @@ unsigned long ParseNumber(const char* name, const std::string& text, unsigned lo
 Config LoadConfig(Service service, int argc, char** argv) {
   Config config;
   const bool is_web = service == Service::kWeb;
-  const char* http_env = is_web ? "INKWELL_HTTP_ADDR" : "INKWELL_MAILER_HTTP_ADDR";
-  std::string http_addr = EnvOr(http_env, is_web ? "127.0.0.1:8080" : "127.0.0.1:8081");
+  const bool is_logd = service == Service::kLogd;
+  const char* http_env = is_web    ? "INKWELL_HTTP_ADDR"
+                         : is_logd ? "INKWELL_LOGD_HTTP_ADDR"
+                                   : "INKWELL_MAILER_HTTP_ADDR";
+  std::string http_addr =
+      EnvOr(http_env, is_web ? "127.0.0.1:8080" : is_logd ? "127.0.0.1:8082" : "127.0.0.1:8081");
   std::string amqp_url = EnvOr("INKWELL_AMQP_URL", config.amqp_url);
   std::string db_url = EnvOr("INKWELL_DB_URL", config.db_url);
   std::string mailer_db_url = EnvOr("INKWELL_MAILER_DB_URL", config.mailer_db_url);
@@ -48,12 +52,17 @@ Config LoadConfig(Service service, int argc, char** argv) {
   std::string quorum = EnvOr("INKWELL_QUORUM", "0");
   std::string io_threads = EnvOr("INKWELL_IO_THREADS", "1");
   std::string hash_threads = EnvOr("INKWELL_HASH_THREADS", "0");
-  std::string prefetch = EnvOr("INKWELL_PREFETCH", "32");
+  std::string prefetch = EnvOr("INKWELL_PREFETCH", is_logd ? "500" : "32");
   std::string workers = EnvOr("INKWELL_MAIL_WORKERS", "4");
   std::string smtp_timeout = EnvOr("INKWELL_SMTP_TIMEOUT", "30");
+  std::string log_dir = EnvOr("INKWELL_LOG_DIR", config.log_dir);
+  std::string log_max_bytes = EnvOr("INKWELL_LOG_MAX_BYTES", std::to_string(config.log_max_bytes));
+  std::string log_max_age = EnvOr("INKWELL_LOG_MAX_AGE", std::to_string(config.log_max_age.count()));
+  std::string log_keep = EnvOr("INKWELL_LOG_KEEP", std::to_string(config.log_keep));
 
-  CLI::App app(is_web ? "inkwell-web: the inkwell CMS web service"
-                      : "inkwell-mailer: sends the e-mails queued on RabbitMQ");
+  CLI::App app(is_web    ? "inkwell-web: the inkwell CMS web service"
+               : is_logd ? "inkwell-logd: writes every service's log records to rotating files"
+                         : "inkwell-mailer: sends the e-mails queued on RabbitMQ");
   app.add_option("--http-addr", http_addr, std::string("host:port for HTTP [") + http_env + "]")
       ->capture_default_str();
   app.add_option("--amqp-url", amqp_url, "RabbitMQ URL [INKWELL_AMQP_URL]")->capture_default_str();
@@ -73,6 +82,19 @@ Config LoadConfig(Service service, int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--hash-threads", hash_threads,
                    "password-hashing threads, 0 = one per core [INKWELL_HASH_THREADS]")
+        ->capture_default_str();
+  } else if (is_logd) {
+    app.add_option("--log-dir", log_dir, "where the JSON-lines files go [INKWELL_LOG_DIR]")
+        ->capture_default_str();
+    app.add_option("--log-max-bytes", log_max_bytes,
+                   "rotate a file above this size [INKWELL_LOG_MAX_BYTES]")
+        ->capture_default_str();
+    app.add_option("--log-max-age", log_max_age,
+                   "rotate a file older than this, seconds [INKWELL_LOG_MAX_AGE]")
+        ->capture_default_str();
+    app.add_option("--log-keep", log_keep, "rotated files kept per service [INKWELL_LOG_KEEP]")
+        ->capture_default_str();
+    app.add_option("--prefetch", prefetch, "unacked deliveries in flight [INKWELL_PREFETCH]")
         ->capture_default_str();
   } else {
     app.add_option("--mailer-db-url", mailer_db_url,
@@ -118,6 +140,14 @@ Config LoadConfig(Service service, int argc, char** argv) {
   config.prefetch = static_cast<std::uint16_t>(ParseNumber("INKWELL_PREFETCH", prefetch, 1, 10000));
   config.mail_workers = static_cast<unsigned>(ParseNumber("INKWELL_MAIL_WORKERS", workers, 1, 64));
   config.smtp_timeout = std::chrono::seconds(ParseNumber("INKWELL_SMTP_TIMEOUT", smtp_timeout, 1, 600));
+  if (is_logd) {  // the other services do not read these, so a bad value cannot stop them
+    if (log_dir.empty()) throw std::invalid_argument("INKWELL_LOG_DIR: must not be empty");
+    config.log_dir = log_dir;
+    config.log_max_bytes = ParseNumber("INKWELL_LOG_MAX_BYTES", log_max_bytes, 1024, 1UL << 40);
+    config.log_max_age =
+        std::chrono::seconds(ParseNumber("INKWELL_LOG_MAX_AGE", log_max_age, 1, 365UL * 24 * 3600));
+    config.log_keep = static_cast<unsigned>(ParseNumber("INKWELL_LOG_KEEP", log_keep, 0, 10000));
+  }
   return config;
 }
 

@@ -8,12 +8,13 @@
 
 namespace inkwell::core {
 
-enum class Service { kWeb, kMailer };
+enum class Service { kWeb, kMailer, kLogd };
 
 // Settings of one service, from INKWELL_* environment variables, overridden by command-line
 // flags (--help lists those the service reads). See README.md for each one's meaning.
 struct Config {
-  std::string http_addr;      // INKWELL_HTTP_ADDR (web) / INKWELL_MAILER_HTTP_ADDR (mailer)
+  // INKWELL_HTTP_ADDR (web) / INKWELL_MAILER_HTTP_ADDR (mailer) / INKWELL_LOGD_HTTP_ADDR (logd)
+  std::string http_addr;
   std::string amqp_url = "amqp://guest:guest@127.0.0.1:5682/";  // INKWELL_AMQP_URL
   std::string db_url = "sqlite:var/inkwell.db";                  // INKWELL_DB_URL
   std::string mailer_db_url = "sqlite:var/mailer.db";            // INKWELL_MAILER_DB_URL
@@ -26,9 +27,13 @@ struct Config {
   bool is_quorum = false;                                        // INKWELL_QUORUM=1
   unsigned io_threads = 1;       // INKWELL_IO_THREADS (web)
   unsigned hash_threads = 0;     // INKWELL_HASH_THREADS (web; 0 = one per core)
-  std::uint16_t prefetch = 32;   // INKWELL_PREFETCH (mailer)
+  std::uint16_t prefetch = 32;   // INKWELL_PREFETCH (mailer; logd defaults to 500)
   unsigned mail_workers = 4;     // INKWELL_MAIL_WORKERS (mailer: parallel SMTP connections)
   std::chrono::seconds smtp_timeout{30};  // INKWELL_SMTP_TIMEOUT (mailer)
+  std::string log_dir = "var/log";                     // INKWELL_LOG_DIR (logd)
+  std::uint64_t log_max_bytes = 10 * 1024 * 1024;      // INKWELL_LOG_MAX_BYTES (logd)
+  std::chrono::seconds log_max_age{24 * 60 * 60};      // INKWELL_LOG_MAX_AGE (logd)
+  unsigned log_keep = 10;  // INKWELL_LOG_KEEP (logd: rotated files kept per service)
 };
 
 // The environment variable's value, or fallback when it is unset or empty.

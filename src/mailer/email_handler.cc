@@ -19,14 +19,38 @@ bool IsJsonContentType(std::string content_type) {
 
 }  // namespace
 
+void EmailHandler::CountReply(const core::Result<void>& sent) {
+  if (sent) return counters_.replies_2xx.Increment();
+  // SmtpSender names the reply in its message ("... SMTP 451 ..."); no reply means the
+  // connection failed. A maildir failure has no reply either.
+  const std::string& text = sent.error().message;
+  const size_t at = text.find("SMTP ");
+  const char digit = at != std::string::npos && at + 5 < text.size() ? text[at + 5] : '\0';
+  if (digit == '4') return counters_.replies_4xx.Increment();
+  if (digit == '5') return counters_.replies_5xx.Increment();
+  counters_.replies_none.Increment();
+}
+
 MailerCounters::MailerCounters(core::Metrics& metrics)
-    : sent(metrics.AddCounter("inkwell_mailer_sent_total", "E-mails the mail server accepted")),
+    : consumed(metrics.AddCounter("inkwell_mailer_consumed_total",
+                                  "Deliveries received from the email queue")),
+      acked(metrics.AddCounter("inkwell_mailer_acked_total",
+                               "Deliveries acked after sending (or as duplicates)")),
+      sent(metrics.AddCounter("inkwell_mailer_sent_total", "E-mails the mail server accepted")),
       duplicates(metrics.AddCounter("inkwell_mailer_duplicates_total",
                                     "Messages acked without sending: message_id already delivered")),
       retried(metrics.AddCounter("inkwell_mailer_retried_total",
                                  "Messages sent to a delayed-retry queue after a transient failure")),
       dead_lettered(metrics.AddCounter("inkwell_mailer_dead_lettered_total",
-                                       "Messages sent to email.dead (poison or permanent failure)")) {}
+                                       "Messages sent to email.dead (poison or permanent failure)")),
+      replies_2xx(metrics.AddCounter("inkwell_smtp_replies_total", "Mail server replies by class",
+                                     R"(class="2xx")")),
+      replies_4xx(metrics.AddCounter("inkwell_smtp_replies_total", "Mail server replies by class",
+                                     R"(class="4xx")")),
+      replies_5xx(metrics.AddCounter("inkwell_smtp_replies_total", "Mail server replies by class",
+                                     R"(class="5xx")")),
+      replies_none(metrics.AddCounter("inkwell_smtp_replies_total", "Mail server replies by class",
+                                      R"(class="none")")) {}
 
 Disposition EmailHandler::Handle(const amqp::Message& message) {
   if (!IsJsonContentType(message.content_type)) {
@@ -56,6 +80,7 @@ Disposition EmailHandler::Handle(const amqp::Message& message) {
                   std::chrono::steady_clock::now() - started_steady,
                   {{"message_id", message.message_id},
                    {"outcome", sent ? "accepted" : sent.error().message}});
+  CountReply(sent);
   if (!sent) return DispositionFor(sent);
   counters_.sent.Increment();
   // Record before the ack: a redelivery after this point is recognised and not sent again.

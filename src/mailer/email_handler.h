@@ -14,10 +14,17 @@ namespace inkwell::mailer {
 
 struct MailerCounters {
   explicit MailerCounters(core::Metrics& metrics);
+  core::Counter& consumed;
+  core::Counter& acked;
   core::Counter& sent;
   core::Counter& duplicates;
   core::Counter& retried;
   core::Counter& dead_lettered;
+  // SMTP replies by class: "2xx", "4xx", "5xx", and "none" (no reply: connection failed).
+  core::Counter& replies_2xx;
+  core::Counter& replies_4xx;
+  core::Counter& replies_5xx;
+  core::Counter& replies_none;
 };
 
 // Handles one message from the `email` queue: checks it, skips it if its message_id was
@@ -37,6 +44,8 @@ class EmailHandler {
   Disposition Handle(const amqp::Message& message);
 
  private:
+  void CountReply(const core::Result<void>& sent);
+
   std::unique_ptr<mail::MailSender> sender_;
   const templating::TemplateSet& templates_;
   db::DeliveryLog& delivery_log_;

@@ -193,6 +193,7 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
                               Clock::now()});
         }
         ++in_flight_;
+        counters_.consumed.Increment();
         job_ready_.notify_one();
       } else if (const auto* confirm = std::get_if<amqp::Confirm>(&**event)) {
         core::Result<void> outcome;
@@ -225,7 +226,9 @@ core::Result<void> MailConsumer::Settle(amqp::Connection& connection, Completion
   const Disposition& disposition = completion.disposition;
   const int attempts = AttemptsSoFar(completion.message) + 1;
   switch (disposition.action) {
-    case Action::kAck: return connection.Ack(completion.delivery_tag);
+    case Action::kAck:
+      counters_.acked.Increment();
+      return connection.Ack(completion.delivery_tag);
     case Action::kRetryLater: {
       const auto& steps = amqp::EmailRetrySteps();
       if (static_cast<std::size_t>(attempts) <= steps.size()) {

@@ -77,6 +77,12 @@ void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
                                              [](const auto& h) { return h.first == "Retry-After"; });
     if (response.status == 503 && !has_retry_after) response.headers.emplace_back("Retry-After", "5");
     CountRequest(route, response.status);
+    deps_.metrics
+        .AddHistogram("inkwell_http_request_duration_seconds",
+                      "Time from request read to response ready, by route",
+                      "route=\"" + route + "\"", core::LatencyBuckets())
+        .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady)
+                     .count());
     (*shared_respond)(std::move(response));
   };
   const core::TraceScope trace(core::TraceIdOf(traceparent));
