@@ -10,6 +10,7 @@
 #include "amqp/connection.h"
 #include "amqp/topology.h"
 #include "cli/dead_letters.h"
+#include "cli/log_commands.h"
 #include "core/config.h"
 #include "db/store.h"
 
@@ -161,12 +162,34 @@ int main(int argc, char** argv) {
   auto* purge = dlq->add_subcommand("purge", "delete every dead letter");
   purge->add_flag("--yes", is_confirmed, "really delete them");
 
+  cli::LogsOptions logs_options;
+  logs_options.log_dir = core::EnvOr("INKWELL_LOG_DIR", logs_options.log_dir);
+  auto* logs = app.add_subcommand("logs", "read the log records inkwell-logd collected");
+  logs->add_option("--log-dir", logs_options.log_dir, "inkwell-logd's directory [INKWELL_LOG_DIR]")
+      ->capture_default_str();
+  logs->add_option("--service", logs_options.services, "only this service (repeatable)");
+  logs->add_option("--level", logs_options.min_level, "at least this level: debug, info, warn, error");
+  logs->add_option("--since", logs_options.since, "RFC 3339 time, or a duration ago: 90s, 10m, 2h, 7d");
+  logs->add_option("--until", logs_options.until, "RFC 3339 time, or a duration ago");
+  logs->add_option("--trace", logs_options.trace, "only records of this trace id (or traceparent)");
+  logs->add_flag("-f,--follow", logs_options.is_following, "keep printing new records until Ctrl-C");
+  logs->add_flag("--json", logs_options.is_json, "print the records as stored (JSON lines)");
+  std::string trace_text;
+  auto* trace = app.add_subcommand("trace", "the steps of one traced request, in time order");
+  trace->add_option("--log-dir", logs_options.log_dir, "inkwell-logd's directory [INKWELL_LOG_DIR]")
+      ->capture_default_str();
+  trace->add_option("trace_id", trace_text, "a trace id (32 hex digits) or a whole traceparent")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // --help is a success; every other parse error is bad usage.
+    return app.exit(error) == 0 ? kOk : 2;
   }
   if (status->parsed()) return Status(amqp_url, db_url);
+  if (logs->parsed()) return cli::RunLogs(logs_options);
+  if (trace->parsed()) return cli::RunTrace(logs_options.log_dir, trace_text);
   if (list->parsed()) return ListDeadLetters(amqp_url, limit);
   if (show->parsed()) return ShowDeadLetter(amqp_url, message_id);
   if (replay->parsed()) {

@@ -137,6 +137,17 @@ Config LoadConfig(Service service, int argc, char** argv) {
   config.io_threads = static_cast<unsigned>(ParseNumber("INKWELL_IO_THREADS", io_threads, 1, 64));
   config.hash_threads = static_cast<unsigned>(ParseNumber("INKWELL_HASH_THREADS", hash_threads, 0, 64));
   if (config.hash_threads == 0) config.hash_threads = std::max(1U, std::thread::hardware_concurrency());
+  const std::string password_hash = EnvOr("INKWELL_PASSWORD_HASH", "interactive");
+  if (password_hash != "interactive" && password_hash != "min") {
+    throw std::invalid_argument("INKWELL_PASSWORD_HASH=" + password_hash +
+                                ": expected interactive (the default) or min");
+  }
+  config.is_weak_password_hash = password_hash == "min";
+  if (config.is_weak_password_hash && EnvOr("INKWELL_BENCHMARK", "0") != "1") {
+    throw std::invalid_argument(
+        "INKWELL_PASSWORD_HASH=min makes passwords easy to crack and is for benchmarks only; "
+        "it needs INKWELL_BENCHMARK=1 as well");
+  }
   config.prefetch = static_cast<std::uint16_t>(ParseNumber("INKWELL_PREFETCH", prefetch, 1, 10000));
   config.mail_workers = static_cast<unsigned>(ParseNumber("INKWELL_MAIL_WORKERS", workers, 1, 64));
   config.smtp_timeout = std::chrono::seconds(ParseNumber("INKWELL_SMTP_TIMEOUT", smtp_timeout, 1, 600));

@@ -82,7 +82,12 @@ int Run(int argc, char** argv) {
                      return static_cast<double>(now.count() - b.oldest_created_at_ms) / 1000.0;
                    }));
 
-  const web::PasswordHasher hasher;
+  if (config.is_weak_password_hash) {
+    core::LogWarn("INKWELL_PASSWORD_HASH=min: argon2id at minimum limits, for benchmarks only");
+  }
+  const web::PasswordHasher hasher(config.is_weak_password_hash
+                                       ? web::PasswordHasher::Strength::kMinimum
+                                       : web::PasswordHasher::Strength::kInteractive);
   web::Registration registration(*store, hasher, [&relay] { relay.Notify(); });
   // argon2id uses 64 MiB per hash: one thread per core, and a short queue so that overload is
   // answered with 503 at once instead of waiting.
