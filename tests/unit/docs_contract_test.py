@@ -1,6 +1,8 @@
 """Checks docs/asyncapi.yaml and docs/openapi.yaml: well-formed, every $ref resolves, the e-mail
 request schema accepts what src/contracts/email_request.cc accepts and rejects what it rejects,
-and the names and limits the documents state still match the code.
+the user.registered and log record schemas describe exactly the fields the code writes, and the
+names and limits the documents state still match the code. (tests/integration/test_contracts.py
+validates real messages captured from the running services against the same schemas.)
 
 Run: /usr/bin/python3 -B -m unittest -v tests/unit/docs_contract_test.py
 Needs python3-yaml. Uses python3-jsonschema too when it is installed; otherwise a small
@@ -129,6 +131,17 @@ def is_valid(schema, value):
                 known = set(schema.get("properties", {}))
                 for name, item in value.items():
                     if name not in known and not is_valid(argument, item):
+                        return False
+        elif keyword in ("minimum", "maximum"):
+            if TYPES["number"](value):
+                if keyword == "minimum" and value < argument:
+                    return False
+                if keyword == "maximum" and value > argument:
+                    return False
+        elif keyword == "dependencies":
+            if isinstance(value, dict):
+                for name, needed in argument.items():
+                    if name in value and any(other not in value for other in needed):
                         return False
         elif keyword in ("minLength", "maxLength"):
             if isinstance(value, str):
@@ -309,20 +322,31 @@ class AsyncApiTest(unittest.TestCase):
         self.assertEqual(self.channels["email.dead"]["bindings"]["amqp"]["queue"]["name"],
                          "email.dead")
 
-    def test_idle_exchanges_are_marked_while_nothing_publishes_to_them(self):
+    def test_exchanges_carry_messages_exactly_when_the_code_publishes_to_them(self):
+        # Every use of an exchange constant outside the topology table is a publish.
         sources = ""
-        for directory in ("src/web", "src/mailer", "src/core"):
+        for directory in ("src/web", "src/mailer", "src/core", "src/amqp", "src/cli", "src/logd"):
             for name in sorted(os.listdir(os.path.join(ROOT, directory))):
-                if name.endswith((".cc", ".h")):
+                if name.endswith((".cc", ".h")) and not name.startswith("topology."):
                     sources += read_source(os.path.join(directory, name))
         for exchange, constant in (("events", "kEventsExchange"), ("cache", "kCacheExchange"),
                                    ("logs", "kLogsExchange")):
             with self.subTest(exchange=exchange):
-                if constant not in sources:
-                    self.assertEqual(self.channels[exchange].get("x-inkwell-status"),
-                                     "declared-only")
-                    self.assertNotIn("publish", self.channels[exchange])
-                    self.assertNotIn("subscribe", self.channels[exchange])
+                channel = self.channels[exchange]
+                if constant in sources:
+                    self.assertNotIn("x-inkwell-status", channel)
+                    self.assertIn("subscribe", channel)
+                    self.assertNotIn("NOT YET", channel["description"])
+                else:
+                    self.assertEqual(channel.get("x-inkwell-status"), "declared-only")
+                    self.assertNotIn("publish", channel)
+                    self.assertNotIn("subscribe", channel)
+        # Messages to the publish-subscribe exchanges may find no queue (documented per channel).
+        topology = read_source("src/amqp/topology.cc")
+        broadcast = re.search(r"bool IsBroadcastExchange\(std::string_view exchange\) \{(.*?)\n\}",
+                              topology, re.S).group(1)
+        self.assertEqual(set(re.findall(r"k(\w+)Exchange", broadcast)), {"Events", "Cache", "Logs"})
+        self.assertIn("no queue is bound", self.channels["events"]["description"].replace("\n", " "))
 
     def test_message_headers_match_code(self):
         consumer = read_source("src/mailer/mail_consumer.cc")
@@ -338,7 +362,7 @@ class AsyncApiTest(unittest.TestCase):
         self.assertEqual(properties["type"]["const"], "email.send")
         self.assertIn('kEmailRequestType = "email.send"',
                       read_source("src/contracts/email_request.h"))
-        self.assertEqual(properties["app_id"]["const"], "inkwell-web")
+        self.assertIn("inkwell-web", properties["app_id"]["examples"])  # other producers: their name
         self.assertIn('app_id = "inkwell-web"', read_source("src/web/outbox_relay.h"))
         self.assertEqual(properties["delivery_mode"]["const"], 2)
         self.assertEqual(message["x-inkwell-max-body-bytes"], 262144)
@@ -352,6 +376,147 @@ class AsyncApiTest(unittest.TestCase):
             for example in message.get("examples", []):
                 with self.subTest(message=name, example=example.get("name")):
                     self.assertTrue(is_valid(payload, example["payload"]))
+
+    def test_user_registered_matches_code(self):
+        header = read_source("src/contracts/user_registered.h")
+        codec = read_source("src/contracts/user_registered.cc")
+        registration = read_source("src/web/registration.cc")
+        event_type = re.search(r'kUserRegisteredType = "([\w.]+)"', header).group(1)
+        self.assertEqual(event_type, "user.registered")
+        message = self.doc["components"]["messages"]["UserRegistered"]
+        self.assertEqual(message["name"], event_type)
+        self.assertEqual(message["bindings"]["amqp"]["messageType"], event_type)
+        properties = message["x-amqp-properties"]["properties"]
+        self.assertEqual(properties["type"]["const"], event_type)
+        self.assertEqual(properties["app_id"]["const"], "inkwell-web")
+        self.assertEqual(properties["delivery_mode"]["const"], 2)
+        self.assertIn(event_type, self.channels["events"]["x-inkwell-routing-keys"])
+        self.assertEqual(self.channels["events"]["subscribe"]["message"]["$ref"],
+                         "#/components/messages/UserRegistered")
+        # exchange, routing key and type, in the OutboxMessage's field order
+        self.assertRegex(registration, r"amqp::kEventsExchange,\s*std::string\(contracts::"
+                                       r"kUserRegisteredType\),\s*std::string\(contracts::"
+                                       r"kUserRegisteredType\)")
+        self.assertIn('emplace_back("traceparent"', read_source("src/web/outbox_relay.cc"))
+        self.assertIn("traceparent", pointer(self.doc, message["headers"]["$ref"])["required"])
+        schema = self.doc["components"]["schemas"]["UserRegistered"]
+        encoded = set(re.findall(r'\{"(\w+)", event\.\w+\}', codec))
+        self.assertEqual(encoded, {"user_id", "name", "email", "registered_at"})
+        self.assertEqual(set(schema["properties"]), encoded)
+        self.assertEqual(set(schema["required"]), encoded)  # ParseUserRegistered needs them all
+        for field in encoded:
+            self.assertIn('object.contains("%s")' % field, codec)
+        self.assertEqual(schema["properties"]["user_id"]["type"], "integer")
+        self.assertIn('object["user_id"].is_number_integer()', codec)
+        self.assertEqual(schema["properties"]["name"]["maxLength"], 100)
+        self.assertIn("kMaxNameCharacters = 100", registration)
+        # registered_at: what strftime("%Y-%m-%dT%H:%M:%SZ") writes
+        self.assertIn('"%Y-%m-%dT%H:%M:%SZ"', registration)
+        pattern = schema["properties"]["registered_at"]["pattern"]
+        import time
+        self.assertRegex(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(0)), pattern)
+        self.assertNotRegex("2026-11-28T08:10:11.123Z", pattern)
+        full = inline(self.doc, schema)
+        good = {"user_id": 7, "name": "Ada", "email": "ada@example.org",
+                "registered_at": "2026-11-28T08:10:11Z", "added_later": True}
+        self.assertTrue(is_valid(full, good))
+        for field, bad in (("user_id", "7"), ("user_id", 0), ("user_id", 1.5), ("name", ""),
+                           ("email", "not-an-address"), ("registered_at", "yesterday")):
+            with self.subTest(field=field, value=bad):
+                self.assertFalse(is_valid(full, dict(good, **{field: bad})))
+        for field in encoded:
+            with self.subTest(missing=field):
+                self.assertFalse(is_valid(full, {k: v for k, v in good.items() if k != field}))
+
+    def test_log_records_match_code(self):
+        log = read_source("src/core/log.cc")
+        publisher = read_source("src/amqp/log_publisher.cc")
+        topology = read_source("src/amqp/topology.cc") + read_source("src/amqp/topology.h")
+        schema = self.doc["components"]["schemas"]["LogRecord"]
+        record = re.search(r"std::string Record\(.*?\n\}", log, re.S).group(0)
+        always = {"time", "fields"} | set(re.findall(r'AppendString\(record, "(\w+)", \*?g?_?\w+\)',
+                                                     record))
+        always.discard("trace_id")
+        self.assertEqual(always, {"time", "service", "instance", "level", "message", "fields"})
+        self.assertIn('AppendString(record, "trace_id", trace_id)', record)
+        self.assertIn("if (!trace_id.empty())", record)
+        span = set(re.findall(r'\\"(\w+)\\":', re.search(r"void Log::Span\(.*?\n\}", log,
+                                                            re.S).group(0)))
+        self.assertEqual(span, {"kind", "duration_ms"})
+        self.assertIn('\\"kind\\":\\"span\\"', log)
+        self.assertEqual(set(schema["required"]), always)
+        self.assertEqual(set(schema["properties"]), always | span | {"trace_id"})
+        self.assertEqual(schema["properties"]["kind"]["const"], "span")
+        self.assertEqual(schema["dependencies"], {"kind": ["duration_ms"], "duration_ms": ["kind"]})
+        levels = re.search(r"std::string_view NameOf\(LogLevel level\) \{(.*?)\n\}", log, re.S)
+        self.assertEqual(sorted(re.findall(r'"(\w+)"', levels.group(1))),
+                         sorted(schema["properties"]["level"]["enum"]))
+        self.assertIn('Emit("info", Record(start, "info"', log)  # spans are info records
+        # time: strftime("%Y-%m-%dT%H:%M:%S") + "." + three digits + "Z"
+        self.assertIn('"%Y-%m-%dT%H:%M:%S"', log)
+        self.assertIn('"." + std::to_string(1000 + millis).substr(1) + "Z"', log)
+        self.assertRegex("1970-01-01T00:00:00.007Z", schema["properties"]["time"]["pattern"])
+        self.assertIn('std::string(host) + ":" + std::to_string(getpid())', log)
+        # routing key "<service>.<level>", exchange, type and app_id of the message
+        self.assertIn('sink->Offer(*g_service + "." + std::string(level)', log)
+        self.assertIn("outgoing.exchange = kLogsExchange;", publisher)
+        self.assertIn("outgoing.routing_key = routing_key;", publisher)
+        self.assertIn("outgoing.message.message_id = core::NewUuid();", publisher)
+        message = self.doc["components"]["messages"]["LogRecord"]
+        properties = message["x-amqp-properties"]["properties"]
+        self.assertIn('outgoing.message.type = "%s";' % properties["type"]["const"], publisher)
+        self.assertEqual(message["bindings"]["amqp"]["messageType"], "log.record")
+        self.assertIn("outgoing.message.app_id = core::Log::service();", publisher)
+        self.assertNotIn("timestamp", publisher)
+        self.assertNotIn("timestamp", message["x-amqp-properties"]["required"])
+        self.assertNotIn("headers", publisher)
+        self.assertNotIn("headers", message)
+        for service in re.findall(r'Log::Init\("([\w-]+)"', read_source("src/web/main.cc")
+                                  + read_source("src/mailer/main.cc")):
+            with self.subTest(service=service):
+                self.assertRegex(service, schema["properties"]["service"]["pattern"])
+                self.assertIn(service, properties["app_id"]["examples"])
+        # queue logd: bound with "#", bounded in bytes
+        logs = self.channels["logs"]
+        self.assertEqual(logs["subscribe"]["message"]["$ref"], "#/components/messages/LogRecord")
+        self.assertIn('kLogdQueue[] = "logd"', topology)
+        self.assertEqual(logs["bindings"]["amqp"]["queue"]["name"], "logd")
+        self.assertIn('BindQueue(kLogdQueue, kLogsExchange, "#")', topology)
+        self.assertEqual(logs["x-inkwell-routes"], [{"exchange": "logs", "routingKey": "#"}])
+        self.assertIn("kLogdQueueBytes = 256LL * 1024 * 1024", topology)
+        self.assertIn('{{"x-max-length-bytes", kLogdQueueBytes}}', topology)
+        self.assertEqual(logs["x-inkwell-queue-arguments"], {"x-max-length-bytes": 256 * 1024 * 1024})
+        self.assertIn("capacity = 20000", read_source("src/amqp/log_publisher.h"))
+        self.assertIn("20000 records", logs["description"].replace("\n", " "))
+        # the schema itself
+        full = inline(self.doc, schema)
+        good = {"time": "2026-11-28T08:10:11.123Z", "service": "inkwell-web",
+                "instance": "host:12", "level": "info", "message": "m", "fields": {"k": "v"}}
+        spanned = dict(good, trace_id="4bf92f3577b34da6a3ce929d0e0e4736", kind="span",
+                       duration_ms=0.25)
+        self.assertTrue(is_valid(full, good))
+        self.assertTrue(is_valid(full, spanned))
+        for bad in (dict(good, level="fatal"), dict(good, fields={"k": 1}),
+                    dict(good, time="2026-11-28T08:10:11Z"), dict(good, trace_id="XYZ"),
+                    dict(good, kind="span"), dict(good, duration_ms=1.0),
+                    dict(spanned, duration_ms=-1), dict(good, service="a.b")):
+            with self.subTest(bad=bad):
+                self.assertFalse(is_valid(full, bad))
+
+    @unittest.skipIf(jsonschema is None, "python3-jsonschema is not installed")
+    def test_message_schemas_are_valid_draft7(self):
+        validator_class = jsonschema.validators.validator_for(
+            {"$schema": "http://json-schema.org/draft-07/schema#"})
+        for name, message in self.doc["components"]["messages"].items():
+            for part in ("payload", "headers", "x-amqp-properties"):
+                if part in message:
+                    with self.subTest(message=name, part=part):
+                        schema = inline(self.doc, message[part])
+                        validator_class.check_schema(schema)
+                        for example in message.get("examples", []):
+                            key = {"payload": "payload", "headers": "headers"}.get(part)
+                            if key and key in example:
+                                self.assertTrue(validator_class(schema).is_valid(example[key]))
 
     def test_welcome_template_exists(self):
         for part in ("subject", "txt", "html"):
@@ -459,7 +624,7 @@ class OpenApiTest(unittest.TestCase):
         self.assertEqual(schemas["Name"]["maxLength"], 100)
         self.assertIn("kMaxNameCharacters = 100", registration)
         self.assertEqual(schemas["Password"]["minLength"], 8)
-        self.assertIn("kMinPasswordBytes = 8", registration)
+        self.assertIn("kMinPasswordCharacters = 8", registration)
         self.assertEqual(schemas["Password"]["maxLength"], 1024)
         self.assertIn("kMaxPasswordBytes = 1024", registration)
         self.assertEqual(schemas["Email"]["maxLength"], 254)
