@@ -1,6 +1,7 @@
 #include "amqp/log_publisher.h"
 
 #include <algorithm>
+#include <ctime>
 #include <optional>
 #include <vector>
 
@@ -113,6 +114,7 @@ void LogPublisher::Run() {
       outgoing.message.message_id = core::NewUuid();
       outgoing.message.type = "log.record";
       outgoing.message.app_id = core::Log::service();
+      outgoing.message.timestamp = std::time(nullptr);
       outgoing.message.body = record;
       batch.push_back(std::move(outgoing));
     }

@@ -223,6 +223,7 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
 }
 
 core::Result<void> MailConsumer::Settle(amqp::Connection& connection, Completion completion) {
+  const core::TraceScope trace(core::TraceIdOf(completion.message.Header("traceparent")));
   const Disposition& disposition = completion.disposition;
   const int attempts = AttemptsSoFar(completion.message) + 1;
   switch (disposition.action) {

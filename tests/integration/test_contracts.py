@@ -302,11 +302,8 @@ class ContractsTest(harness.IntegrationCase):
         print(f"\nvalidated against docs/asyncapi.yaml: {counts}", file=sys.stderr)
 
 
-    # Issue 5 wants the trace id in every log record. MailConsumer::Settle
-    # (src/mailer/mail_consumer.cc) logs "message dead-lettered" / "sending failed for now" on
-    # the connection thread outside any TraceScope, so those records have no trace_id. Remove
-    # the decorator when that is fixed (an unexpected success fails the run).
-    @unittest.expectedFailure
+    # Issue 5 wants the trace id in every log record, including the mailer's verdicts that are
+    # logged on its connection thread.
     def test_dead_letter_record_carries_trace_id(self):
         poison_id = str(uuid.uuid4())
         trace_id = uuid.uuid4().hex
