@@ -9,6 +9,7 @@ import sys
 
 sys.dont_write_bytecode = True  # never leave __pycache__ in the repo
 
+import asyncio
 import contextlib
 import email
 import email.policy
@@ -291,7 +292,11 @@ class SmtpServer:
 
     Modes (settable at runtime): normal; `fail_all(451)` temporary failure for
     every recipient; `reject_recipient(addr, 550)` permanent failure for one
-    address; `stop()` / `start()` (connection refused while stopped)."""
+    address; `stop()` / `start()` (connection refused while stopped);
+    `slow(seconds)` holds every accepted RCPT that long (so a client has messages
+    in flight); lowering it (or `normal()`) releases held sessions at once; and
+    `wait_quiet()` finds a moment when no session sits between an accepted DATA
+    and its client's next transaction."""
 
     def __init__(self, port=None):
         self.port = port or free_port()
@@ -302,12 +307,24 @@ class SmtpServer:
         self._reject = {}  # lower-case address -> code
         self._controller = None
         self._sessions = set()
+        self._delay = 0.0
+        # id(session) -> (state, since): "delay" (held in RCPT since `since`, until
+        # since + the current delay), "rcpt" (RCPT answered, DATA may follow),
+        # "data" (mail accepted at `since`)
+        self._phase = {}
 
     # -- modes
     def normal(self):
         with self._cond:
             self._fail_all = None
             self._reject.clear()
+            self._delay = 0.0
+
+    def slow(self, seconds):
+        """Hold each accepted RCPT for `seconds` (0: off) before answering 250. A
+        change applies to sessions already held (a shorter delay releases them)."""
+        with self._cond:
+            self._delay = max(0.0, float(seconds))
 
     def fail_all(self, code=451):
         with self._cond:
@@ -323,9 +340,26 @@ class SmtpServer:
             code = self._fail_all or self._reject.get(address.lower())
             if code:
                 self._rejected.append((code, address))
+            delay = 0.0 if code else self._delay
+            if delay:
+                since = time.monotonic()
+                self._phase[id(session)] = ("delay", since)
         if code:
             text = "4.3.0 try again later" if code < 500 else "5.1.1 mailbox unavailable"
             return f"{code} {text}"
+        if delay:
+            try:
+                while True:
+                    with self._cond:
+                        left = since + self._delay - time.monotonic()
+                        if left <= 0:
+                            self._phase[id(session)] = ("rcpt", time.monotonic())
+                            break
+                    await asyncio.sleep(min(left, 0.02))
+            except BaseException:  # the client went away while held: forget the session
+                with self._cond:
+                    self._phase.pop(id(session), None)
+                raise
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -339,6 +373,8 @@ class SmtpServer:
         mail = ReceivedMail(envelope)
         with self._cond:
             self._mails.append(mail)
+            if id(session) in self._phase:
+                self._phase[id(session)] = ("data", mail.received_at)
             self._cond.notify_all()
         return "250 Message accepted for delivery"
 
@@ -402,6 +438,31 @@ class SmtpServer:
         with self._cond:
             self._mails.clear()
             self._rejected.clear()
+
+    def wait_quiet(self, timeout, margin=0.1, settle=0.5):
+        """Under slow(): wait for a moment when at least one session is held in RCPT
+        and every session is either held with >= `margin` s left, or has been idle
+        for >= `settle` s. At such a moment no client is between our 250 for DATA
+        and its next transaction, so a client killed now cannot have been told
+        "accepted" without having had time to record it. Raises AssertionError on
+        timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._cond:
+                now = time.monotonic()
+                held = 0
+                quiet = True
+                for state, since in self._phase.values():
+                    if state == "delay" and since + self._delay - now >= margin:
+                        held += 1
+                    elif state == "delay" or now - since < settle:
+                        quiet = False
+                        break
+                if quiet and held:
+                    return held
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no quiet SMTP moment within {timeout}s")
+            time.sleep(0.003)
 
     def wait_for(self, count, timeout, to=None):
         """Wait until at least `count` mails (to `to`, if given) arrived; return them.
