@@ -96,7 +96,7 @@ core::Result<LogDirectory::File*> LogDirectory::CurrentFile(
   if (auto found = files_.find(service); found != files_.end()) return &found->second;
   const std::filesystem::path path = directory_ / contracts::CurrentLogFileName(service);
   const bool existed = std::filesystem::exists(path);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return tl::unexpected(SystemError("open", path));
   struct stat info{};
   if (::fstat(fd, &info) != 0) {
