@@ -7,6 +7,7 @@
 
 #include "amqp/confirmed_publisher.h"
 #include "amqp/connection.h"
+#include "core/backoff.h"
 #include "core/ids.h"
 
 namespace inkwell::amqp {
@@ -75,7 +76,7 @@ void LogPublisher::Run() {
       if (ready) ready = opened->EnableConfirms();
       if (!ready) {
         if (is_stopping_) break;
-        wake_.Wait(std::min(5000, 100 << std::min(failures++, 6)));
+        wake_.Wait(static_cast<int>(core::ReconnectDelay(failures++).count()));
         continue;
       }
       connection.emplace(std::move(*opened));

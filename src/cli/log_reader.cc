@@ -151,15 +151,55 @@ std::vector<LogRecord> LogReader::Poll() {
     if (is_renamed) renamed.push_back(file_name);
   }
   for (const auto& file_name : renamed) {
-    ::close(tails_[file_name].fd);
+    const Tail old = tails_[file_name];
+    ::close(old.fd);
     tails_.erase(file_name);
+    // Open the successor before looking for files rotated in between: if it is rotated too
+    // meanwhile, its descriptor still reads it, and its inode keeps it out of the list below.
     OpenTail(file_name);
-    if (auto successor = tails_.find(file_name); successor != tails_.end()) {
-      ReadTail(successor->second, false, records);
+    const auto successor = tails_.find(file_name);
+    // logd may have rotated more than once since the last poll: read, in order, every file
+    // rotated after the one we were reading.
+    for (const auto& path : RotatedSince(file_name, old, successor == tails_.end() ? nullptr
+                                                                                   : &successor->second)) {
+      ReadFile(path, records);
     }
+    if (successor != tails_.end()) ReadTail(successor->second, false, records);
   }
   SortByTime(records);
   return records;
+}
+
+std::vector<std::filesystem::path> LogReader::RotatedSince(const std::string& file_name,
+                                                           const Tail& old,
+                                                           const Tail* successor) const {
+  const auto current = contracts::ParseLogFileName(file_name);
+  std::vector<std::pair<std::string, std::filesystem::path>> rotated;  // name, path
+  std::string old_name;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(directory_, error)) {
+    const std::string name_text = entry.path().filename().string();
+    const auto name = contracts::ParseLogFileName(name_text);
+    if (!name || !name->rotated_at || name->service != current->service) continue;
+    struct stat info{};
+    if (::stat(entry.path().c_str(), &info) != 0) continue;
+    if (info.st_dev == old.device && info.st_ino == old.inode) {
+      old_name = name_text;
+      continue;
+    }
+    if (successor != nullptr && info.st_dev == successor->device && info.st_ino == successor->inode) {
+      continue;
+    }
+    rotated.emplace_back(name_text, entry.path());
+  }
+  // The file we read was deleted already (INKWELL_LOG_KEEP): what came between is unknown.
+  if (old_name.empty()) return {};
+  std::sort(rotated.begin(), rotated.end());
+  std::vector<std::filesystem::path> later;
+  for (const auto& [name, path] : rotated) {
+    if (name > old_name) later.push_back(path);
+  }
+  return later;
 }
 
 }  // namespace inkwell::cli

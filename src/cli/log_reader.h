@@ -47,6 +47,10 @@ class LogReader {
   void OpenTail(const std::string& file_name);
   void ReadTail(Tail& tail, bool is_final, std::vector<LogRecord>& out);
   void ReadFile(const std::filesystem::path& path, std::vector<LogRecord>& out);
+  // The service's files rotated after `old` (found by its inode), oldest first, without the
+  // successor being followed now.
+  std::vector<std::filesystem::path> RotatedSince(const std::string& file_name, const Tail& old,
+                                                  const Tail* successor) const;
   void Keep(std::string_view line, std::vector<LogRecord>& out);
 
   std::filesystem::path directory_;

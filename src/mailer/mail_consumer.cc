@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <ctime>
-#include <random>
 
+#include "core/backoff.h"
 #include "core/log.h"
 #include "core/traceparent.h"
 
@@ -15,13 +15,6 @@ constexpr char kAttemptsHeader[] = "x-inkwell-attempts";
 constexpr char kReasonHeader[] = "x-inkwell-reason";
 constexpr char kFailedAtHeader[] = "x-inkwell-failed-at";
 constexpr char kQueueHeader[] = "x-inkwell-original-queue";
-
-std::chrono::milliseconds Backoff(int failures) {
-  const auto cap = std::chrono::milliseconds(std::min(5000, 100 << std::min(failures, 6)));
-  static thread_local std::mt19937 random{std::random_device{}()};
-  std::uniform_int_distribution<long> jitter(cap.count() / 2, cap.count());
-  return std::chrono::milliseconds(jitter(random));
-}
 
 std::string UtcNow() {
   const std::time_t now = std::time(nullptr);
@@ -130,7 +123,7 @@ void MailConsumer::Run() {
                       {{"broker", url_.Redacted()}, {"error", connection.error().message}});
         last_error = connection.error().message;
       }
-      wake_.Wait(static_cast<int>(Backoff(failures++).count()));
+      wake_.Wait(static_cast<int>(core::ReconnectDelay(failures++).count()));
       continue;
     }
     ++generation_;

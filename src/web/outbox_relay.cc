@@ -2,27 +2,16 @@
 
 #include <algorithm>
 #include <optional>
-#include <random>
 
 #include "amqp/confirmed_publisher.h"
 #include "amqp/connection.h"
+#include "core/backoff.h"
 #include "core/log.h"
 #include "core/traceparent.h"
 
 namespace inkwell::web {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::chrono::milliseconds Backoff(int failures) {
-  // 100 ms doubling to a 5 s cap, with full jitter so that many instances do not reconnect
-  // in step after a broker restart.
-  const auto cap = std::chrono::milliseconds(std::min(5000, 100 << std::min(failures, 6)));
-  static thread_local std::mt19937 random{std::random_device{}()};
-  std::uniform_int_distribution<long> jitter(cap.count() / 2, cap.count());
-  return std::chrono::milliseconds(jitter(random));
-}
 
 amqp::OutgoingMessage ToOutgoing(const db::OutboxRow& row, const std::string& app_id) {
   amqp::OutgoingMessage outgoing;
@@ -91,7 +80,7 @@ void OutboxRelay::Run() {
                         {{"broker", url_.Redacted()}, {"error", ready.error().message}});
           last_error = ready.error().message;
         }
-        wake_.Wait(static_cast<int>(Backoff(failures++).count()));
+        wake_.Wait(static_cast<int>(core::ReconnectDelay(failures++).count()));
         continue;
       }
       connection.emplace(std::move(*opened));
