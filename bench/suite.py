@@ -1,0 +1,484 @@
+#!/usr/bin/python3
+"""The inkwell benchmark suite; run it through bench/run (which installs and builds first).
+
+Each benchmark runs --runs times (at least 3) beside its baseline, in one invocation, on
+loopback, against a private RabbitMQ node; every load is bounded in count and time."""
+
+import sys
+
+sys.dont_write_bytecode = True
+
+import argparse
+import datetime
+import json
+import os
+import re
+import signal
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import http.client
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import processes  # noqa: E402
+import registration_load  # noqa: E402
+import report  # noqa: E402
+from processes import ROOT, free_port, wait_until  # noqa: E402
+
+MIB = 1024
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = os.getloadavg()[0]
+    return f"{os.cpu_count()} cores ({model}), load average {load:.1f} at the start"
+
+
+class Suite:
+    def __init__(self, args):
+        self.args = args
+        self.quick = args.quick
+        self.runs = args.runs
+        self.count = 5_000 if self.quick else 50_000
+        self.maildir_count = self.count // 5
+        self.wrk_seconds = 2 if self.quick else 5
+        self.offered_seconds = 3 if self.quick else 30
+        # A drain that is far off its baseline would take minutes: stop measuring after this
+        # long and report the rate over what was done (the table says so).
+        self.cap_seconds = 4 if self.quick else 15
+        self.capped = {}  # name -> remaining counts of capped runs
+        self.tmp = Path(tempfile.mkdtemp(prefix="inkwell-bench-"))
+        self.started = processes.Started()
+        self.broker = processes.Broker(self.tmp / "rabbitmq", free_port(args.broker_port))
+        self.build = Path(args.build_dir)
+        self.bench_bin = Path(args.bench_bin_dir)
+        self.web_bin = self.build / "src" / "web" / "inkwell-web"
+        self.mailer_bin = self.build / "src" / "mailer" / "inkwell-mailer"
+        self.results = {}  # name -> list of per-run values
+        self.rss = {}  # name -> list of KiB
+        self.latency = {"response": [], "mail": []}
+        self.smtp_sink_port = None
+
+    # ------------------------------------------------------------------ helpers
+    def add(self, name, value):
+        self.results.setdefault(name, []).append(value)
+
+    def add_rss(self, name, kib):
+        if kib:
+            self.rss.setdefault(name, []).append(kib)
+
+    def web(self, name, db, extra=None):
+        port = free_port()
+        env = {"INKWELL_AMQP_URL": self.broker.url, "INKWELL_HTTP_ADDR": f"127.0.0.1:{port}",
+               "INKWELL_DB_URL": f"sqlite:{db}"}
+        env.update(extra or {})
+        return processes.Service(self.started, self.web_bin, env, f"127.0.0.1:{port}",
+                                 self.tmp / f"{name}.log")
+
+    def mailer(self, name, mail_url, workers=8):
+        port = free_port()
+        env = {"INKWELL_AMQP_URL": self.broker.url, "INKWELL_MAILER_HTTP_ADDR": f"127.0.0.1:{port}",
+               "INKWELL_MAILER_DB_URL": f"sqlite:{self.tmp / (name + '.db')}",
+               "INKWELL_MAIL_URL": mail_url, "INKWELL_MAIL_FROM": "bench@example.org",
+               "INKWELL_MAIL_WORKERS": str(workers)}
+        return processes.Service(self.started, self.mailer_bin, env, f"127.0.0.1:{port}",
+                                 self.tmp / f"{name}.log")
+
+    def baseline(self, program, *args, timeout=120):
+        return processes.run_json([self.bench_bin / program, "--port", self.broker.port, *args],
+                                  timeout)
+
+    def wrk(self, url, connections, seconds, script=None, tag=""):
+        argv = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
+                "--timeout", "5s", "--latency"]
+        if script:
+            argv += ["-s", str(Path(__file__).resolve().parent / script)]
+        argv.append(url)
+        if tag:
+            argv += ["--", tag]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30).stdout
+        rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        if not rate:
+            raise RuntimeError(f"wrk printed no rate:\n{out}")
+        bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+        errors = re.search(r"Socket errors: (.*)", out)
+        return float(rate.group(1)), int(bad.group(1)) if bad else 0, errors.group(1) if errors else ""
+
+    # ------------------------------------------------------------------ set-up
+    def start(self):
+        log(f"private RabbitMQ node on 127.0.0.1:{self.broker.port} (data in {self.tmp})")
+        self.broker.start()
+        # Declare the topology once, the way the services do, before the baselines publish.
+        first = self.web("topology", self.tmp / "topology.db").start()
+        wait_until(lambda: processes.http_get(first.url + "/readyz")[0] == 200, 30,
+                   what="web /readyz")
+        first.stop()
+        self.smtp_sink_port = free_port()
+        self.started.spawn(["/usr/sbin/smtp-sink", "-u", "nobody", f"127.0.0.1:{self.smtp_sink_port}",
+                            "256"], log=self.tmp / "smtp-sink.log")
+        wait_until(lambda: self._port_open(self.smtp_sink_port), 10, what="smtp-sink")
+
+    @staticmethod
+    def _port_open(port):
+        import socket
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    # ------------------------------------------------------------------ 1, 2: relay and mailer
+    def relay_and_mailer(self, run):
+        tag = f"r{run}-{uuid.uuid4().hex[:6]}"
+        publisher = self.baseline("bench-publisher", "--count", self.count, "--window", "256",
+                                  "--id-prefix", tag)
+        self.add("publisher", publisher["rate"])
+        consumer = self.baseline("bench-consumer", "--count", self.count, "--prefetch", "500")
+        self.add("consumer", consumer["rate"])
+        self.add("relay", self._relay(run))
+        self.baseline("bench-publisher", "--count", self.count, "--id-prefix", tag + "s")
+        self.add("mailer_smtp", self._mailer(f"mailer-smtp{run}",
+                                             f"smtp://127.0.0.1:{self.smtp_sink_port}", self.count))
+        self.baseline("bench-publisher", "--count", self.maildir_count, "--id-prefix", tag + "m")
+        self.add("mailer_maildir", self._mailer(f"mailer-maildir{run}",
+                                                f"maildir:{self.tmp / f'maildir{run}'}",
+                                                self.maildir_count))
+        log(f"run {run + 1}: publisher {publisher['rate']:,.0f}/s, relay "
+            f"{self.results['relay'][-1]:,.0f}/s; consumer {consumer['rate']:,.0f}/s, mailer smtp "
+            f"{self.results['mailer_smtp'][-1]:,.0f}/s, maildir "
+            f"{self.results['mailer_maildir'][-1]:,.0f}/s")
+
+    def _relay(self, run):
+        db = self.tmp / f"relay{run}.db"
+        self.web(f"relay-schema{run}", db).start().stop()  # migration 1 creates the tables
+        now_ms = int(time.time() * 1000)
+        rows = []
+        for i in range(self.count):
+            address = f"relay-{run}-{i}@example.org"
+            body = json.dumps({"data": {"email": address, "name": f"Relay {i}"},
+                               "template": "welcome", "to": address}, separators=(",", ":"))
+            rows.append((str(uuid.uuid4()), "email", "send", "email.send", body, now_ms))
+        with sqlite3.connect(db) as connection:
+            connection.executemany(
+                "INSERT INTO outbox(message_id, exchange, routing_key, type, body, created_at_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?)", rows)
+        reader = sqlite3.connect(db, timeout=10)
+
+        def pending():
+            return reader.execute("SELECT COUNT(*) FROM outbox WHERE sent_at_ms IS NULL").fetchone()[0]
+
+        web = self.web(f"relay{run}", db)
+        web.start()
+        first = wait_until(lambda: (lambda p: (time.monotonic(), p) if p < self.count else None)(pending()),
+                           60, interval=0.01, what="the relay's first batch")
+        last = self._until_done_or_cap(lambda: pending() == 0, pending)
+        reader.close()
+        self.add_rss("web (relay)", web.stop())
+        self._note_cap("relay", last[1])
+        self.purge_email_queue()
+        return (first[1] - last[1]) / (last[0] - first[0])
+
+    def _until_done_or_cap(self, is_done, remaining):
+        """Polls until is_done() or the time cap; returns (time, remaining()) at the end."""
+        deadline = time.monotonic() + self.cap_seconds
+        while not is_done() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return time.monotonic(), remaining()
+
+    def _note_cap(self, name, remaining):
+        if remaining:
+            self.capped.setdefault(name, []).append(remaining)
+
+    def purge_email_queue(self):
+        """Empties the `email` queue (what a capped run left behind) through pika."""
+        import pika
+        parameters = pika.URLParameters(self.broker.url)
+        connection = pika.BlockingConnection(parameters)
+        try:
+            connection.channel().queue_purge("email")
+        finally:
+            connection.close()
+
+    def _mailer(self, name, mail_url, count):
+        mailer = self.mailer(name, mail_url)
+        mailer.start()
+
+        def progress():
+            sent = mailer.metric("inkwell_mailer_sent_total") or 0
+            return (time.monotonic(), sent) if sent > 0 else None
+
+        first = wait_until(progress, 60, interval=0.02, what=f"{name}: the first mail")
+
+        def unsent():
+            return count - (mailer.metric("inkwell_mailer_acked_total") or 0)
+
+        last = self._until_done_or_cap(lambda: unsent() <= 0, unsent)
+        self.add_rss("mailer", mailer.stop())
+        self._note_cap(name.rstrip("0123456789"), last[1])
+        self.purge_email_queue()
+        return (count - first[1] - last[1]) / (last[0] - first[0])
+
+    # ------------------------------------------------------------------ 3: registration, MIN hash
+    def registration_min(self):
+        weak = {"INKWELL_PASSWORD_HASH": "min", "INKWELL_BENCHMARK": "1"}
+        mailer = self.mailer("mailer-registration", f"smtp://127.0.0.1:{self.smtp_sink_port}")
+        mailer.start()
+        web = self.web("web-registration", self.tmp / "registration.db", weak).start()
+        for run in range(self.runs):
+            for connections in (10, 50):
+                rate, bad, errors = self.wrk(web.url + "/api/v1/users", connections,
+                                             self.wrk_seconds, "register.lua", f"c{connections}r{run}")
+                if bad:
+                    raise RuntimeError(f"registration answered {bad} non-2xx responses ({errors})")
+                self.add(f"registration_c{connections}", rate)
+            log(f"run {run + 1}: registrations/s (MIN hash) at 10 connections "
+                f"{self.results['registration_c10'][-1]:,.0f}, at 50 "
+                f"{self.results['registration_c50'][-1]:,.0f}")
+        self.add_rss("mailer", mailer.stop())
+        # Fixed offered rate: the mailer now delivers to an SMTP sink inside the load generator.
+        sink_port = free_port()
+        mailer = self.mailer("mailer-latency", f"smtp://127.0.0.1:{sink_port}")
+        mailer.start()
+        for run in range(self.runs):
+            result = registration_load.offered_load(int(web.http_addr.rsplit(":", 1)[1]),
+                                                    sink_port, 200, self.offered_seconds,
+                                                    f"{run}-{uuid.uuid4().hex[:6]}")
+            if result["errors"] or result["mails_missing"]:
+                raise RuntimeError(f"offered load: {result['errors']} failed registrations, "
+                                   f"{result['mails_missing']} mails missing")
+            mail = result["mail_latency_s"]
+            self.latency["mail"] += mail
+            self.latency["response"] += result["response_s"]
+            for name, values in (("mail", mail), ("response", result["response_s"])):
+                self.add(f"{name}_p50", report.percentile(values, 0.50) * 1000)
+                self.add(f"{name}_p99", report.percentile(values, 0.99) * 1000)
+                self.add(f"{name}_max", values[-1] * 1000)
+            log(f"run {run + 1}: 200/s for {self.offered_seconds} s: registration → mail p50 "
+                f"{self.results['mail_p50'][-1]:.1f} ms, p99 {self.results['mail_p99'][-1]:.1f} ms, "
+                f"max {self.results['mail_max'][-1]:.1f} ms")
+        self.add_rss("mailer", mailer.stop())
+        self.add_rss("web", web.stop())
+
+    # ------------------------------------------------------------------ 4: production argon2id
+    def registration_production(self):
+        mailer = self.mailer("mailer-production", f"smtp://127.0.0.1:{self.smtp_sink_port}")
+        mailer.start()
+        web = self.web("web-production", self.tmp / "production.db").start()
+        host, port = web.http_addr.rsplit(":", 1)
+        for run in range(self.runs):
+            single = self.baseline_argon2id()
+            ideal = os.cpu_count() / (single / 1000)
+            probe = HealthProbe(host, int(port))
+            probe.start()
+            try:
+                rate, bad, errors = self.wrk(web.url + "/api/v1/users", 10, self.wrk_seconds + 1,
+                                             "register.lua", f"prod{run}")
+            finally:
+                probe.stop()
+            if bad:
+                raise RuntimeError(f"registration answered {bad} non-2xx responses ({errors})")
+            self.add("argon2id_ms", single)
+            self.add("production_ideal", ideal)
+            self.add("production_rate", rate)
+            latencies = sorted(probe.latencies)
+            self.add("healthz_p99", report.percentile(latencies, 0.99) * 1000)
+            self.add("healthz_max", latencies[-1] * 1000 if latencies else float("nan"))
+            log(f"run {run + 1}: production argon2id: {rate:.1f} registrations/s, ideal "
+                f"{ideal:.1f} (one hash {single:.1f} ms); /healthz p99 "
+                f"{self.results['healthz_p99'][-1]:.2f} ms")
+        self.add_rss("web (production argon2id)", web.stop())
+        self.add_rss("mailer", mailer.stop())
+
+    def baseline_argon2id(self):
+        result = processes.run_json([self.bench_bin / "bench-argon2id", "--count",
+                                     "5" if self.quick else "9"], 60)
+        return result["median_ms"]
+
+    # ------------------------------------------------------------------ 5: pages
+    def pages(self):
+        web = self.web("web-pages", self.tmp / "pages.db").start()
+        status, page = processes.http_get(web.url + "/register")
+        if status != 200:
+            raise RuntimeError(f"GET /register answered {status}")
+        port = free_port()
+        beast = self.started.spawn([self.bench_bin / "bench-http-server", "--port", port,
+                                    "--threads", "1", "--body-bytes", len(page)],
+                                   log=self.tmp / "beast.log")
+        wait_until(lambda: self._port_open(port), 10, what="bench-http-server")
+        self.page_bytes = len(page)
+        for run in range(self.runs):
+            ours, bad, _ = self.wrk(web.url + "/register", 50, self.wrk_seconds)
+            base, base_bad, _ = self.wrk(f"http://127.0.0.1:{port}/", 50, self.wrk_seconds)
+            if bad or base_bad:
+                raise RuntimeError(f"GET answered non-2xx: web {bad}, baseline {base_bad}")
+            self.add("page_uncached", ours)
+            self.add("beast", base)
+            log(f"run {run + 1}: GET /register {ours:,.0f} req/s, bare Beast {base:,.0f} req/s")
+        self.started.stop(beast)
+        self.add_rss("web", web.stop())
+
+    # ------------------------------------------------------------------ all
+    def run(self):
+        self.start()
+        for run in range(self.runs):
+            self.relay_and_mailer(run)
+        self.registration_min()
+        self.registration_production()
+        self.pages()
+
+    def stop(self):
+        self.started.stop_all()
+        self.broker.stop()
+        if not self.args.keep:
+            subprocess.run(["rm", "-rf", str(self.tmp)], timeout=60)
+
+
+class HealthProbe(threading.Thread):
+    """GET /healthz every 10 ms on one keep-alive connection, recording each answer's time."""
+
+    def __init__(self, host, port):
+        super().__init__(daemon=True)
+        self.host, self.port = host, port
+        self.latencies = []
+        self.stopping = threading.Event()
+
+    def run(self):
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=5)
+        while not self.stopping.wait(0.01):
+            started = time.monotonic()
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            if response.status == 200:
+                self.latencies.append(time.monotonic() - started)
+        connection.close()
+
+    def stop(self):
+        self.stopping.set()
+        self.join(10)
+
+
+def rows(suite):
+    r = suite.results
+    mib = lambda values: [v / MIB for v in values]  # noqa: E731
+    out = [
+        report.Row("1. outbox relay: rows published + confirmed", "msg/s", r["relay"],
+                   baseline_name="rabbitmq-c publisher, window 256", baseline=r["publisher"],
+                   target="≥ 0.8×", judge=lambda row: row.median_ratio() >= 0.8),
+        report.Row("2. mailer → smtp-sink (8 workers)", "mail/s", r["mailer_smtp"],
+                   baseline_name="rabbitmq-c consumer, prefetch 500", baseline=r["consumer"],
+                   target="≥ 0.5×", judge=lambda row: row.median_ratio() >= 0.5),
+        report.Row("2. mailer → maildir (fsync per mail)", "mail/s", r["mailer_maildir"],
+                   baseline_name="rabbitmq-c consumer, prefetch 500", baseline=r["consumer"]),
+        report.Row("3. registrations, MIN argon2id, 10 connections", "req/s", r["registration_c10"]),
+        report.Row("3. registrations, MIN argon2id, 50 connections", "req/s", r["registration_c50"]),
+        report.Row("3. registration → mail at 200/s: p50", "ms", r["mail_p50"], 1),
+        report.Row("3. registration → mail at 200/s: p99", "ms", r["mail_p99"], 1, target="≤ 25 ms",
+                   judge=lambda row: statistics.median(row.values) <= 25),
+        report.Row("3. registration → mail at 200/s: max", "ms", r["mail_max"], 1),
+        report.Row("3. registration response at 200/s: p50", "ms", r["response_p50"], 1),
+        report.Row("3. registration response at 200/s: p99", "ms", r["response_p99"], 1),
+        report.Row("4. registrations, production argon2id, 10 connections", "req/s",
+                   r["production_rate"], 1, baseline_name="cores ÷ one hash",
+                   baseline=r["production_ideal"], target="≥ 0.9×",
+                   judge=lambda row: row.median_ratio() >= 0.9),
+        report.Row("4. one argon2id hash (INTERACTIVE), one thread", "ms", r["argon2id_ms"], 1),
+        report.Row("4. GET /healthz meanwhile: p99", "ms", r["healthz_p99"], 2, target="≤ 5 ms",
+                   judge=lambda row: statistics.median(row.values) <= 5),
+        report.Row("4. GET /healthz meanwhile: max", "ms", r["healthz_max"], 2),
+        report.Row(f"5. GET /register, uncached ({suite.page_bytes} B), 50 connections", "req/s",
+                   r["page_uncached"], baseline_name="bare Beast, same size, 1 thread",
+                   baseline=r["beast"]),
+    ]
+    for name, limit in (("web", 64), ("mailer", 32)):
+        out.append(report.Row(f"6. peak RSS (VmHWM) {name}", "MiB", mib(suite.rss.get(name, [])), 1,
+                              target=f"< {limit} MiB",
+                              judge=lambda row, limit=limit: bool(row.values) and max(row.values) < limit))
+    for name in ("web (relay)", "web (production argon2id)"):
+        out.append(report.Row(f"6. peak RSS (VmHWM) {name}", "MiB", mib(suite.rss.get(name, [])), 1))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small loads; under 2 minutes")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--build-dir", default=str(ROOT / "build"))
+    parser.add_argument("--bench-bin-dir", default=str(ROOT / "build" / "bench"))
+    parser.add_argument("--broker-port", type=int, default=5792)
+    parser.add_argument("--command", default="bench/run")
+    parser.add_argument("--no-docs", action="store_true", help="print the table only")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+    args.runs = max(3, args.runs)
+
+    def terminate(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)
+    started = time.monotonic()
+    suite = Suite(args)
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    host = machine()
+    try:
+        suite.run()
+    finally:
+        suite.stop()
+    table_rows = rows(suite)
+    print(report.table(table_rows))
+    elapsed = time.monotonic() - started
+    log(f"finished in {elapsed:.0f} s")
+    if args.no_docs:
+        return
+    notes = {"runs": args.runs, "lines": [
+        f"Loads: {suite.count:,} outbox rows / queued commands per run (maildir: "
+        f"{suite.maildir_count:,}); wrk for {suite.wrk_seconds} s per point; the fixed-rate "
+        f"generator offers 200 registrations/s for {suite.offered_seconds} s (open loop: each "
+        "request leaves at its scheduled time, and latencies count from that time). Registration "
+        "→ mail is measured to an SMTP server inside the load generator (aiosmtpd); throughput to "
+        "postfix's smtp-sink. The whole suite took " f"{elapsed:.0f} s.",
+        "",
+        "Not measured yet: the cached-page figure (target ≥ 0.5× the bare Beast server) waits "
+        "for the page cache (issue 4); `GET /register` is rendered on every request and is "
+        "reported as the uncached page. Peak RSS of the web service under production argon2id "
+        f"includes the hashing pool's working memory ({os.cpu_count()} threads × 64 MiB), "
+        "so it is reported apart from the < 64 MiB target.",
+    ]}
+    if suite.capped:
+        capped = "; ".join(f"{name}: {len(left)} of {args.runs} runs, up to {max(left):,.0f} left"
+                           for name, left in suite.capped.items())
+        notes["lines"] += ["", f"Drains are capped at {suite.cap_seconds} s of measuring, so a "
+                           f"figure far below its baseline cannot stretch the suite past its "
+                           f"bound; the rate is over what was done. Capped: {capped}."]
+    doc = ROOT / "docs" / "PERFORMANCE.md"
+    report.write_section(doc, args.command, host, date, table_rows, notes, "performance.png")
+    chart_dir = Path(tempfile.mkdtemp(prefix="inkwell-chart-"))
+    try:
+        bars = [("relay / publisher", table_rows[0].median_ratio(), 0.8),
+                ("mailer smtp / consumer", table_rows[1].median_ratio(), 0.5),
+                ("mailer maildir / consumer", table_rows[2].median_ratio(), None),
+                ("argon2id regs / ideal", table_rows[10].median_ratio(), 0.9),
+                ("GET /register (uncached) / Beast", table_rows[14].median_ratio(), None)]
+        report.draw_chart(ROOT / "docs" / "performance.png", chart_dir,
+                          [("registration → mail", sorted(suite.latency["mail"])),
+                           ("registration response", sorted(suite.latency["response"]))], bars)
+    finally:
+        subprocess.run(["rm", "-rf", str(chart_dir)], timeout=30)
+    log("wrote docs/PERFORMANCE.md and docs/performance.png")
+
+
+if __name__ == "__main__":
+    main()
