@@ -116,6 +116,23 @@ TEST_F(LogReaderTest, PollFollowsARotationWithoutLosingOrRepeatingLines) {
   EXPECT_EQ(Messages(reader.Poll()), (std::vector<std::string>{"m2", "m3"}));
 }
 
+TEST_F(LogReaderTest, PollReadsEveryFileRotatedBetweenTwoPolls) {
+  Append("web.jsonl", Line("web", 1, 1));
+  LogReader reader(directory_, LogFilter{});
+  ASSERT_EQ(reader.ReadAll()->size(), 1U);
+
+  Append("web.jsonl", Line("web", 2, 2));
+  fs::rename(directory_ / "web.jsonl", directory_ / "web-20261128T081002.500Z.jsonl");
+  Append("web.jsonl", Line("web", 3, 3));
+  fs::rename(directory_ / "web.jsonl", directory_ / "web-20261128T081003.500Z.jsonl");
+  Append("web.jsonl", Line("web", 4, 4));
+  fs::rename(directory_ / "web.jsonl", directory_ / "web-20261128T081004.500Z.jsonl");
+  Append("web.jsonl", Line("web", 5, 5));
+
+  EXPECT_EQ(Messages(reader.Poll()), (std::vector<std::string>{"m2", "m3", "m4", "m5"}));
+  EXPECT_TRUE(reader.Poll().empty());
+}
+
 TEST_F(LogReaderTest, PollPicksUpANewService) {
   Append("web.jsonl", Line("web", 1, 1));
   LogReader reader(directory_, LogFilter{});
