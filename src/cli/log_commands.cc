@@ -31,24 +31,28 @@ core::Result<LogFilter> FilterFor(const LogsOptions& options) {
   const auto now = std::chrono::system_clock::now();
   if (!options.since.empty()) {
     auto since = ParseTimeBound(options.since, now);
-    if (!since) return core::Fail(core::ErrorCode::kInvalidArgument, "--since " + since.error().message);
+    if (!since)
+      return core::Fail(core::ErrorCode::kInvalidArgument, "--since " + since.error().message);
     filter.since = *since;
   }
   if (!options.until.empty()) {
     auto until = ParseTimeBound(options.until, now);
-    if (!until) return core::Fail(core::ErrorCode::kInvalidArgument, "--until " + until.error().message);
+    if (!until)
+      return core::Fail(core::ErrorCode::kInvalidArgument, "--until " + until.error().message);
     filter.until = *until;
   }
   if (!options.trace.empty()) {
     auto trace_id = ParseTraceId(options.trace);
-    if (!trace_id) return core::Fail(core::ErrorCode::kInvalidArgument, "--trace " + trace_id.error().message);
+    if (!trace_id)
+      return core::Fail(core::ErrorCode::kInvalidArgument, "--trace " + trace_id.error().message);
     filter.trace_id = *trace_id;
   }
   return filter;
 }
 
 void Print(const std::vector<LogRecord>& records, bool is_json) {
-  for (const auto& record : records) std::cout << (is_json ? record.raw : FormatHuman(record)) << '\n';
+  for (const auto& record : records)
+    std::cout << (is_json ? record.raw : FormatHuman(record)) << '\n';
   std::cout.flush();
 }
 

@@ -15,17 +15,17 @@ core::LogLevel LevelOf(const LogRecord& record) {
 }
 
 bool IsTraceId(std::string_view text) {
-  return text.size() == 32 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         }) && text != std::string(32, '0');
+  return text.size() == 32 &&
+         std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }) &&
+         text != std::string(32, '0');
 }
 
 }  // namespace
 
 bool Matches(const LogFilter& filter, const LogRecord& record) {
-  if (!filter.services.empty() &&
-      std::find(filter.services.begin(), filter.services.end(), record.service) ==
-          filter.services.end()) {
+  if (!filter.services.empty() && std::find(filter.services.begin(), filter.services.end(),
+                                            record.service) == filter.services.end()) {
     return false;
   }
   if (LevelOf(record) < filter.min_level) return false;

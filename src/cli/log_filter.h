@@ -14,7 +14,7 @@ namespace inkwell::cli {
 
 // Which records `inkwell logs` and `inkwell trace` keep. Empty or unset parts keep everything.
 struct LogFilter {
-  std::vector<std::string> services;           // the record's "service", exactly
+  std::vector<std::string> services;  // the record's "service", exactly
   core::LogLevel min_level = core::LogLevel::kDebug;
   std::optional<std::chrono::system_clock::time_point> since;  // inclusive
   std::optional<std::chrono::system_clock::time_point> until;  // inclusive

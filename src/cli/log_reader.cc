@@ -1,13 +1,13 @@
 #include "cli/log_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "contracts/log_file_name.h"
 
@@ -62,7 +62,7 @@ bool LogReader::DiscoverCurrentFiles() {
 void LogReader::OpenTail(const std::string& file_name) {
   const int fd = ::open((directory_ / file_name).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;  // rotated away meanwhile: the next poll finds its successor
-  struct stat info{};
+  struct stat info {};
   if (::fstat(fd, &info) != 0) {
     ::close(fd);
     return;
@@ -78,7 +78,8 @@ void LogReader::ReadTail(Tail& tail, bool is_final, std::vector<LogRecord>& out)
     if (got <= 0) break;
     tail.partial.append(buffer, static_cast<std::size_t>(got));
     std::size_t start = 0;
-    for (std::size_t end; (end = tail.partial.find('\n', start)) != std::string::npos; start = end + 1) {
+    for (std::size_t end; (end = tail.partial.find('\n', start)) != std::string::npos;
+         start = end + 1) {
       Keep(std::string_view(tail.partial).substr(start, end - start), out);
     }
     tail.partial.erase(0, start);
@@ -117,7 +118,7 @@ core::Result<std::vector<LogRecord>> LogReader::ReadAll() {
     if (!IsWanted(name->service)) continue;
     // A file rotated before --since holds nothing newer.
     if (filter_.since && *name->rotated_at < *filter_.since) continue;
-    struct stat info{};
+    struct stat info {};
     if (::stat(entry.path().c_str(), &info) != 0) continue;
     const bool is_followed = std::any_of(tails_.begin(), tails_.end(), [&](const auto& tail) {
       return tail.second.device == info.st_dev && tail.second.inode == info.st_ino;
@@ -143,7 +144,7 @@ std::vector<LogRecord> LogReader::Poll() {
   std::vector<LogRecord> records;
   std::vector<std::string> renamed;
   for (auto& [file_name, tail] : tails_) {
-    struct stat info{};
+    struct stat info {};
     const bool is_renamed = ::stat((directory_ / file_name).c_str(), &info) != 0 ||
                             info.st_ino != tail.inode || info.st_dev != tail.device;
     // Once logd renamed the file it writes no more to it: read its rest, then its successor.
@@ -160,8 +161,8 @@ std::vector<LogRecord> LogReader::Poll() {
     const auto successor = tails_.find(file_name);
     // logd may have rotated more than once since the last poll: read, in order, every file
     // rotated after the one we were reading.
-    for (const auto& path : RotatedSince(file_name, old, successor == tails_.end() ? nullptr
-                                                                                   : &successor->second)) {
+    for (const auto& path :
+         RotatedSince(file_name, old, successor == tails_.end() ? nullptr : &successor->second)) {
       ReadFile(path, records);
     }
     if (successor != tails_.end()) ReadTail(successor->second, false, records);
@@ -181,13 +182,14 @@ std::vector<std::filesystem::path> LogReader::RotatedSince(const std::string& fi
     const std::string name_text = entry.path().filename().string();
     const auto name = contracts::ParseLogFileName(name_text);
     if (!name || !name->rotated_at || name->service != current->service) continue;
-    struct stat info{};
+    struct stat info {};
     if (::stat(entry.path().c_str(), &info) != 0) continue;
     if (info.st_dev == old.device && info.st_ino == old.inode) {
       old_name = name_text;
       continue;
     }
-    if (successor != nullptr && info.st_dev == successor->device && info.st_ino == successor->inode) {
+    if (successor != nullptr && info.st_dev == successor->device &&
+        info.st_ino == successor->inode) {
       continue;
     }
     rotated.emplace_back(name_text, entry.path());

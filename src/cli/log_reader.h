@@ -1,12 +1,12 @@
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstddef>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "cli/log_filter.h"
 #include "cli/log_record.h"

@@ -111,7 +111,8 @@ std::optional<LogRecord> ParseLogRecord(std::string_view line) {
     }
     if (const auto fields = object.find("fields"); fields != object.end() && fields->is_object()) {
       for (const auto& [key, value] : fields->items()) {
-        record.fields.emplace_back(key, value.is_string() ? value.get<std::string>() : value.dump());
+        record.fields.emplace_back(key,
+                                   value.is_string() ? value.get<std::string>() : value.dump());
       }
     }
     record.raw = std::string(line);

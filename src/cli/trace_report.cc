@@ -35,9 +35,8 @@ std::string Details(const LogRecord& span) {
 }  // namespace
 
 const std::vector<std::string>& RegistrationSteps() {
-  static const std::vector<std::string> kSteps = {"http request", "outbox insert",
-                                                  "publish + confirm", "mailer receive",
-                                                  "smtp reply"};
+  static const std::vector<std::string> kSteps = {
+      "http request", "outbox insert", "publish + confirm", "mailer receive", "smtp reply"};
   return kSteps;
 }
 

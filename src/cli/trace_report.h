@@ -21,7 +21,8 @@ class TraceReport {
   bool empty() const { return spans_.empty(); }
   const std::vector<LogRecord>& spans() const { return spans_; }
   // One line per step:
-  //   "  +0.000 ms  08:10:11.123  inkwell-web     http request        12.3 ms  POST /api/v1/users 201"
+  //   "  +0.000 ms  08:10:11.123  inkwell-web     http request        12.3 ms  POST /api/v1/users
+  //   201"
   // then a summary: steps, services, the time from the first start to the last end, and, for a
   // registration (it has an "outbox insert"), the steps of RegistrationSteps() not seen.
   std::string Format() const;

@@ -73,9 +73,9 @@ void LogConsumer::Run() {
     }
     is_connected_ = true;
     if (has_connected_before) reconnects_.Increment();
-    core::LogInfo(has_connected_before ? "logd reconnected to the broker"
-                                       : "logd connected to the broker",
-                  {{"broker", url_.Redacted()}});
+    core::LogInfo(
+        has_connected_before ? "logd reconnected to the broker" : "logd connected to the broker",
+        {{"broker", url_.Redacted()}});
     has_connected_before = true;
     last_error.clear();
     has_disk_failed_ = false;

@@ -1,13 +1,13 @@
 #include "logd/log_directory.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "contracts/log_file_name.h"
 
@@ -33,7 +33,7 @@ core::Result<void> WriteAll(int fd, std::string_view bytes, const std::filesyste
 
 // When the file was created (statx birth time), or now where the file system does not say.
 std::chrono::system_clock::time_point CreatedAt(int fd, std::chrono::system_clock::time_point now) {
-  struct statx info{};
+  struct statx info {};
   if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &info) == 0 && (info.stx_mask & STATX_BTIME) != 0) {
     return std::chrono::system_clock::time_point(std::chrono::seconds(info.stx_btime.tv_sec));
   }
@@ -41,7 +41,8 @@ std::chrono::system_clock::time_point CreatedAt(int fd, std::chrono::system_cloc
 }
 
 // A crash can leave a last line without its newline: end it, so the next record starts clean.
-core::Result<void> TerminateLastLine(int fd, std::uint64_t size, const std::filesystem::path& path) {
+core::Result<void> TerminateLastLine(int fd, std::uint64_t size,
+                                     const std::filesystem::path& path) {
   if (size == 0) return {};
   char last = '\n';
   if (::pread(fd, &last, 1, static_cast<off_t>(size - 1)) != 1) {
@@ -79,8 +80,8 @@ core::Result<std::unique_ptr<LogDirectory>> LogDirectory::Open(
   return log_directory;
 }
 
-LogDirectory::LogDirectory(std::filesystem::path directory, int directory_fd,
-                           RotationPolicy policy, core::Counter& rotations)
+LogDirectory::LogDirectory(std::filesystem::path directory, int directory_fd, RotationPolicy policy,
+                           core::Counter& rotations)
     : directory_(std::move(directory)),
       directory_fd_(directory_fd),
       policy_(policy),
@@ -98,7 +99,7 @@ core::Result<LogDirectory::File*> LogDirectory::CurrentFile(
   const bool existed = std::filesystem::exists(path);
   const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return tl::unexpected(SystemError("open", path));
-  struct stat info{};
+  struct stat info {};
   if (::fstat(fd, &info) != 0) {
     const core::Error failure = SystemError("fstat", path);
     ::close(fd);
@@ -141,7 +142,8 @@ core::Result<void> LogDirectory::Sync() {
   for (auto& [service, file] : files_) {
     if (!file.is_dirty) continue;
     if (::fdatasync(file.fd) != 0) {
-      return tl::unexpected(SystemError("fdatasync", directory_ / contracts::CurrentLogFileName(service)));
+      return tl::unexpected(
+          SystemError("fdatasync", directory_ / contracts::CurrentLogFileName(service)));
     }
     file.is_dirty = false;
   }
@@ -167,13 +169,15 @@ core::Result<void> LogDirectory::Rotate(const std::string& service, File& file,
                                         std::chrono::system_clock::time_point now) {
   const std::filesystem::path current = directory_ / contracts::CurrentLogFileName(service);
   // The lines must be on disk under either name before the rename makes the name change.
-  if (file.is_dirty && ::fdatasync(file.fd) != 0) return tl::unexpected(SystemError("fdatasync", current));
+  if (file.is_dirty && ::fdatasync(file.fd) != 0)
+    return tl::unexpected(SystemError("fdatasync", current));
   std::filesystem::path rotated = directory_ / contracts::RotatedLogFileName(service, now);
   for (auto later = now; std::filesystem::exists(rotated);) {  // two rotations in one millisecond
     later += std::chrono::milliseconds(1);
     rotated = directory_ / contracts::RotatedLogFileName(service, later);
   }
-  if (::rename(current.c_str(), rotated.c_str()) != 0) return tl::unexpected(SystemError("rename", current));
+  if (::rename(current.c_str(), rotated.c_str()) != 0)
+    return tl::unexpected(SystemError("rename", current));
   ::close(file.fd);
   files_.erase(service);
   is_directory_dirty_ = true;

@@ -61,12 +61,14 @@ int Run(int argc, char** argv) {
             }
             if (request.path == "/readyz") {
               const bool is_ready = consumer.is_connected();
-              return respond(http::HttpResponse{is_ready ? 200 : 503, "text/plain; charset=utf-8",
-                                                {}, is_ready ? "ready\n" : "broker: not connected\n"});
+              return respond(http::HttpResponse{is_ready ? 200 : 503,
+                                                "text/plain; charset=utf-8",
+                                                {},
+                                                is_ready ? "ready\n" : "broker: not connected\n"});
             }
             if (request.path == "/metrics") {
-              return respond(http::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
-                                                metrics.Render()});
+              return respond(http::HttpResponse{
+                  200, "text/plain; version=0.0.4; charset=utf-8", {}, metrics.Render()});
             }
             respond(http::HttpResponse{404, "text/plain; charset=utf-8", {}, "not found\n"});
           }),

@@ -12,7 +12,8 @@ bool ShouldRotate(const RotationPolicy& policy, std::uint64_t size, std::uint64_
   return now - started_at >= policy.max_age;
 }
 
-std::vector<std::string> RotatedFilesToDelete(std::vector<std::string> rotated_names, unsigned keep) {
+std::vector<std::string> RotatedFilesToDelete(std::vector<std::string> rotated_names,
+                                              unsigned keep) {
   if (rotated_names.size() <= keep) return {};
   std::sort(rotated_names.begin(), rotated_names.end());
   rotated_names.resize(rotated_names.size() - keep);  // the oldest ones

@@ -23,6 +23,7 @@ bool ShouldRotate(const RotationPolicy& policy, std::uint64_t size, std::uint64_
 
 // Of one service's rotated file names (any order), those to delete so that the newest `keep`
 // remain. Rotated names sort by time as text (contracts/log_file_name.h).
-std::vector<std::string> RotatedFilesToDelete(std::vector<std::string> rotated_names, unsigned keep);
+std::vector<std::string> RotatedFilesToDelete(std::vector<std::string> rotated_names,
+                                              unsigned keep);
 
 }  // namespace inkwell::logd

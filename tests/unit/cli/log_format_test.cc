@@ -42,7 +42,8 @@ TEST(LogFormatTest, SpanShowsDurationAndTraceId) {
   record.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
 
   EXPECT_EQ(FormatHuman(record),
-            "08:10:11.123 s info  smtp reply duration_ms=3.500 trace_id=4bf92f3577b34da6a3ce929d0e0e4736");
+            "08:10:11.123 s info  smtp reply duration_ms=3.500 "
+            "trace_id=4bf92f3577b34da6a3ce929d0e0e4736");
 }
 
 TEST(LogFormatTest, ControlCharactersCannotBreakTheLine) {

@@ -1,10 +1,10 @@
 #include "cli/log_reader.h"
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace inkwell::cli {
 namespace {

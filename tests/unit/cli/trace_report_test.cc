@@ -25,7 +25,8 @@ LogRecord Span(std::string step, std::string service, Time start, double duratio
 
 std::vector<LogRecord> Registration() {
   return {
-      Span("smtp reply", "inkwell-mailer", kTime + milliseconds(40), 5.0, {{"outcome", "accepted"}}),
+      Span("smtp reply", "inkwell-mailer", kTime + milliseconds(40), 5.0,
+           {{"outcome", "accepted"}}),
       Span("http request", "inkwell-web", kTime, 12.3,
            {{"method", "POST"}, {"route", "/api/v1/users"}, {"status", "201"}}),
       Span("publish + confirm", "inkwell-web", kTime + milliseconds(13), 2.0),
@@ -57,13 +58,15 @@ TEST(TraceReportTest, OtherTracesAndPlainRecordsAreLeftOut) {
 TEST(TraceReportTest, EachLineShowsOffsetTimeServiceStepDurationAndDetails) {
   const std::string text = TraceReport(kTrace, Registration()).Format();
 
-  EXPECT_NE(text.find("   +0.000 ms  08:10:11.123  inkwell-web     http request            12.3 ms  "
-                      "POST /api/v1/users 201\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("   +0.000 ms  08:10:11.123  inkwell-web     http request            12.3 ms  "
+                "POST /api/v1/users 201\n"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find("  +40.000 ms  08:10:11.163  inkwell-mailer  smtp reply               5.0 ms  "
-                      "outcome=accepted\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("  +40.000 ms  08:10:11.163  inkwell-mailer  smtp reply               5.0 ms  "
+                "outcome=accepted\n"),
+      std::string::npos)
       << text;
 }
 
@@ -86,9 +89,7 @@ TEST(TraceReportTest, MissingRegistrationStepsAreNamed) {
   EXPECT_NE(text.find("registration steps not seen: smtp reply"), std::string::npos) << text;
 }
 
-TEST(TraceReportTest, TraceWithoutSpansIsEmpty) {
-  EXPECT_TRUE(TraceReport(kTrace, {}).empty());
-}
+TEST(TraceReportTest, TraceWithoutSpansIsEmpty) { EXPECT_TRUE(TraceReport(kTrace, {}).empty()); }
 
 }  // namespace
 }  // namespace inkwell::cli

@@ -21,14 +21,17 @@ TEST(LogFileNameTest, ServiceNameReplacesPathSeparatorsAndSpaces) {
   EXPECT_EQ(SanitizeServiceName("a\xc3\xa9"), "a__");
 }
 
-TEST(LogFileNameTest, EmptyServiceNameBecomesUnknown) { EXPECT_EQ(SanitizeServiceName(""), "unknown"); }
+TEST(LogFileNameTest, EmptyServiceNameBecomesUnknown) {
+  EXPECT_EQ(SanitizeServiceName(""), "unknown");
+}
 
 TEST(LogFileNameTest, LongServiceNameIsCut) {
   EXPECT_EQ(SanitizeServiceName(std::string(200, 'x')).size(), 64U);
 }
 
 TEST(LogFileNameTest, RotatedNameCarriesTheUtcTimeToTheMillisecond) {
-  EXPECT_EQ(RotatedLogFileName("inkwell-web", kRotatedAt), "inkwell-web-20261128T081011.123Z.jsonl");
+  EXPECT_EQ(RotatedLogFileName("inkwell-web", kRotatedAt),
+            "inkwell-web-20261128T081011.123Z.jsonl");
 }
 
 TEST(LogFileNameTest, RotatedNameParsesBackToServiceAndTime) {

@@ -1,7 +1,6 @@
 #include "logd/routed_record.h"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 namespace inkwell::logd {
@@ -30,7 +29,8 @@ TEST(RoutedRecordTest, RecordWithoutServiceGoesToUnknown) {
 }
 
 TEST(RoutedRecordTest, MultiLineJsonIsStoredOnOneLine) {
-  const RoutedRecord routed = RouteRecord("{\n \"service\": \"a\",\n \"message\": \"x\"\n}", "", kNow);
+  const RoutedRecord routed =
+      RouteRecord("{\n \"service\": \"a\",\n \"message\": \"x\"\n}", "", kNow);
 
   EXPECT_TRUE(routed.is_valid);
   EXPECT_EQ(routed.line.find('\n'), std::string::npos);
