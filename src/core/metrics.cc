@@ -91,6 +91,7 @@ void Metrics::AddGauge(const std::string& name, const std::string& help,
 std::string Metrics::Render() const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;
+  out.precision(15);  // the default 6 digits would print 1234567.5 as 1.23457e+06
   std::set<std::string> described;
   // Series of one name must be contiguous in the exposition format.
   for (const auto& first : series_) {
