@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -14,8 +15,11 @@ class RecordingStore final : public db::Store {
  public:
   explicit RecordingStore(db::Store& store) : store_(store) {}
 
-  core::Result<std::int64_t> CreateUser(const db::NewUser& user,
-                                        const std::vector<db::OutboxMessage>& outbox) override {
+  using db::Store::CreateUser;
+  core::Result<std::int64_t> CreateUser(
+      const db::NewUser& user,
+      const std::function<std::vector<db::OutboxMessage>(std::int64_t user_id)>& outbox_for)
+      override {
     {
       std::lock_guard lock(mutex_);
       users_.push_back(user);
@@ -25,7 +29,7 @@ class RecordingStore final : public db::Store {
         return core::Fail(code, "recording store: injected failure");
       }
     }
-    return store_.CreateUser(user, outbox);
+    return store_.CreateUser(user, outbox_for);
   }
   core::Result<std::vector<db::OutboxRow>> PendingOutbox(std::size_t limit) override {
     return store_.PendingOutbox(limit);

@@ -69,22 +69,22 @@ TEST(ParseEmailRequestTest, LiteralFormHtmlIsOptional) {
   EXPECT_EQ(request->html, "");
 }
 
-TEST(ParseEmailRequestTest, ReadsLegacyFormAsWelcomeTemplateWithMessage) {
+TEST(ParseEmailRequestTest, ReadsLegacyFormAsWelcomeTemplateWithAddressAndMessage) {
   const auto request =
       ParseEmailRequest(R"({"email": "ada@example.org", "message": "Thanks for joining"})");
 
   ASSERT_TRUE(request) << request.error().message;
   EXPECT_EQ(request->to, "ada@example.org");
   EXPECT_EQ(request->template_name, "welcome");
-  EXPECT_EQ(request->data, (Data{{"message", "Thanks for joining"}}));
+  EXPECT_EQ(request->data, (Data{{"email", "ada@example.org"}, {"message", "Thanks for joining"}}));
 }
 
-TEST(ParseEmailRequestTest, LegacyFormWithoutMessageHasNoData) {
+TEST(ParseEmailRequestTest, LegacyFormWithoutMessageHasOnlyTheAddress) {
   const auto request = ParseEmailRequest(R"({"email": "ada@example.org"})");
 
   ASSERT_TRUE(request) << request.error().message;
   EXPECT_EQ(request->template_name, "welcome");
-  EXPECT_TRUE(request->data.empty());
+  EXPECT_EQ(request->data, (Data{{"email", "ada@example.org"}}));
 }
 
 TEST(ParseEmailRequestTest, RejectsLegacyFormWithInvalidEmail) {

@@ -1,6 +1,5 @@
 #include "core/ids.h"
 
-#include <regex>
 #include <set>
 #include <string>
 
@@ -9,13 +8,26 @@
 namespace inkwell::core {
 namespace {
 
-TEST(NewUuidTest, HasCanonicalVersion4Form) {
-  const std::regex kUuidV4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+// The canonical lower-case form of an RFC 4122 version-4 UUID. (No std::regex: g++ 12 warns
+// inside it under -fsanitize with -O2, and warnings are errors.)
+bool IsUuidV4(const std::string& text) {
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return text[14] == '4' && std::string_view("89ab").find(text[19]) != std::string_view::npos;
+}
 
+TEST(NewUuidTest, HasCanonicalVersion4Form) {
   for (int i = 0; i < 200; ++i) {
     const std::string uuid = NewUuid();
 
-    EXPECT_TRUE(std::regex_match(uuid, kUuidV4)) << uuid;
+    EXPECT_TRUE(IsUuidV4(uuid)) << uuid;
   }
 }
 

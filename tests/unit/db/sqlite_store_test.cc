@@ -83,7 +83,7 @@ TEST(SqliteStoreTest, CreateUserWritesSeveralOutboxMessagesOrNone) {
   ASSERT_TRUE(store);
 
   auto id = store->CreateUser(User("ada@example.org"), {Welcome("m-1"), Welcome("m-2")});
-  auto without = store->CreateUser(User("grace@example.org"), {});
+  auto without = store->CreateUser(User("grace@example.org"), std::vector<OutboxMessage>{});
   auto pending = store->PendingOutbox(10);
 
   ASSERT_TRUE(id && without);

@@ -1,6 +1,5 @@
 #include "web/registration.h"
 
-#include <regex>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -11,6 +10,21 @@
 
 namespace inkwell::web {
 namespace {
+
+// The canonical lower-case form of an RFC 4122 version-4 UUID. (No std::regex: g++ 12 warns
+// inside it under -fsanitize with -O2, and warnings are errors.)
+bool IsUuidV4(const std::string& text) {
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return text[14] == '4' && std::string_view("89ab").find(text[19]) != std::string_view::npos;
+}
 
 constexpr char kTraceparent[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -150,9 +164,7 @@ TEST(WelcomeEmailCommandTest, AsksForWelcomeTemplateOnEmailExchange) {
   EXPECT_EQ(command.routing_key, "send");
   EXPECT_EQ(command.type, "email.send");
   EXPECT_EQ(command.traceparent, kTraceparent);
-  EXPECT_TRUE(std::regex_match(command.message_id,
-                               std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")))
-      << command.message_id;
+  EXPECT_TRUE(IsUuidV4(command.message_id)) << command.message_id;
   ASSERT_TRUE(request) << request.error().message;
   EXPECT_EQ(request->to, "ada@example.org");
   EXPECT_EQ(request->template_name, "welcome");
@@ -166,6 +178,18 @@ TEST(WelcomeEmailCommandTest, GivesEachCommandItsOwnMessageId) {
   const db::OutboxMessage second = WelcomeEmailCommand(ValidInput(), kTraceparent);
 
   EXPECT_NE(first.message_id, second.message_id);
+}
+
+// The pending outbox rows that ask the mailer for an e-mail (other rows may be events).
+std::vector<db::OutboxRow> WelcomeCommandsIn(db::Store& store) {
+  auto pending = store.PendingOutbox(100);
+  EXPECT_TRUE(pending) << pending.error().message;
+  std::vector<db::OutboxRow> commands;
+  if (!pending) return commands;
+  for (db::OutboxRow& row : *pending) {
+    if (row.message.type == contracts::kEmailRequestType) commands.push_back(std::move(row));
+  }
+  return commands;
 }
 
 class RegistrationTest : public ::testing::Test {
@@ -197,11 +221,10 @@ TEST_F(RegistrationTest, StoresUserWithVerifiableHashAndWelcomeCommand) {
   EXPECT_EQ(users[0].email, "ada@example.org");
   EXPECT_NE(users[0].password_hash, "correct horse");
   EXPECT_TRUE(hasher_.Verify("correct horse", users[0].password_hash));
-  auto pending = sqlite_->PendingOutbox(10);
-  ASSERT_TRUE(pending);
-  ASSERT_EQ(pending->size(), 1U);
-  EXPECT_EQ((*pending)[0].message.traceparent, kTraceparent);
-  auto request = contracts::ParseEmailRequest((*pending)[0].message.body);
+  const std::vector<db::OutboxRow> commands = WelcomeCommandsIn(*sqlite_);
+  ASSERT_EQ(commands.size(), 1U);
+  EXPECT_EQ(commands[0].message.traceparent, kTraceparent);
+  auto request = contracts::ParseEmailRequest(commands[0].message.body);
   ASSERT_TRUE(request);
   EXPECT_EQ(request->template_name, "welcome");
 }
@@ -212,15 +235,19 @@ TEST_F(RegistrationTest, DuplicateEmailIsConflictOnEmailField) {
   RegistrationInput again = ValidInput();
   again.email = "ADA@example.org";
 
+  auto before = sqlite_->Backlog();
+  ASSERT_TRUE(before);
+
   auto duplicate = registration.Register(again, kTraceparent);
 
   ASSERT_FALSE(duplicate);
   EXPECT_EQ(duplicate.error().error.code, core::ErrorCode::kConflict);
   EXPECT_EQ(duplicate.error().field, "email");
   EXPECT_EQ(commits_, 1);
-  auto backlog = sqlite_->Backlog();
-  ASSERT_TRUE(backlog);
-  EXPECT_EQ(backlog->pending, 1);
+  auto after = sqlite_->Backlog();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->pending, before->pending);
+  EXPECT_EQ(WelcomeCommandsIn(*sqlite_).size(), 1U);
 }
 
 TEST_F(RegistrationTest, InvalidInputTouchesNothing) {
