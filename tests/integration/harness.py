@@ -512,7 +512,7 @@ class Service:
 
     def start(self):
         if not self.binary.exists():
-            raise unittest.SkipTest(f"{self.binary} not built")
+            raise RuntimeError(f"{self.binary} not built: build first (scripts/build) or set INKWELL_BUILD_DIR")
         self._starts += 1
         suffix = "" if self._starts == 1 else f".{self._starts}"
         self.log_path = self.log_dir / f"{self.name}{suffix}.log"
@@ -619,7 +619,7 @@ class IntegrationCase(unittest.TestCase):
     registered with cls.add_service() and stopped (exit 0 asserted) at class end.
     Set INKWELL_IT_KEEP_TMP=1 to keep the temp dir (logs, DBs, node data)."""
 
-    needs = ("web", "mailer")  # binaries the class needs; skipped if not built
+    needs = ("web", "mailer")  # binaries the class needs; a missing one fails the class
 
     node = None
     smtp = None
@@ -629,7 +629,7 @@ class IntegrationCase(unittest.TestCase):
         missing = [str(b) for n, b in (("web", WEB_BIN), ("mailer", MAILER_BIN))
                    if n in cls.needs and not b.exists()]
         if missing:
-            raise unittest.SkipTest("not built: " + ", ".join(missing)
+            raise RuntimeError("not built: " + ", ".join(missing)
                                     + " (set INKWELL_BUILD_DIR)")
         cls.tmp = Path(tempfile.mkdtemp(prefix=f"inkwell-it-{cls.__name__}-"))
         cls.services = []

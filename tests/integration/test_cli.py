@@ -29,7 +29,7 @@ class CliTest(harness.IntegrationCase):
     @classmethod
     def setUpClass(cls):
         if not CLI_BIN.exists():
-            raise unittest.SkipTest(f"not built: {CLI_BIN}")
+            raise RuntimeError(f"not built: {CLI_BIN}")
         super().setUpClass()
         cls.web = cls.add_service(harness.web_service(cls.tmp, cls.node.url))
         cls.mailer = cls.add_service(harness.mailer_service(cls.tmp, cls.node.url, cls.smtp.port))

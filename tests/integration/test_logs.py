@@ -61,7 +61,7 @@ class LogsTest(harness.IntegrationCase):
     def setUpClass(cls):
         missing = [str(b) for b in (LOGD_BIN, CLI_BIN) if not b.exists()]
         if missing:
-            raise unittest.SkipTest("not built: " + ", ".join(missing) + " (set INKWELL_BUILD_DIR)")
+            raise RuntimeError("not built: " + ", ".join(missing) + " (set INKWELL_BUILD_DIR)")
         super().setUpClass()
         cls.log_dir = cls.tmp / "log"
         try:
