@@ -128,7 +128,7 @@ def draw_chart(png_path, work_dir, latency_series, throughput_bars):
         for label, ratio, target in throughput_bars:
             out.write(f"\"{label}\" {ratio:.4f} {target if target is not None else 'NaN'}\n")
     plot += [
-        "unset logscale x", "unset xlabel", "set yrange [0:*]", "set key top right",
+        "unset logscale x", "unset xlabel", "set yrange [0:1.1<*]", "set key top right",
         "set title 'Throughput as a fraction of the in-run baseline (median of runs)'",
         "set ylabel 'ours ÷ baseline'", "set style data histograms",
         "set style histogram clustered gap 1", "set style fill solid 0.8 border -1",

@@ -59,7 +59,7 @@ class Suite:
         self.offered_seconds = 3 if self.quick else 30
         # A drain that is far off its baseline would take minutes: stop measuring after this
         # long and report the rate over what was done (the table says so).
-        self.cap_seconds = 4 if self.quick else 15
+        self.cap_seconds = 4 if self.quick else 12
         self.capped = {}  # name -> remaining counts of capped runs
         self.tmp = Path(tempfile.mkdtemp(prefix="inkwell-bench-"))
         self.started = processes.Started()
@@ -341,8 +341,15 @@ class Suite:
     def stop(self):
         self.started.stop_all()
         self.broker.stop()
-        if not self.args.keep:
-            subprocess.run(["rm", "-rf", str(self.tmp)], timeout=60)
+
+    def remove_files(self):
+        """Deletes the temporary directory (maildirs and broker data can take a while)."""
+        if self.args.keep:
+            return
+        try:
+            subprocess.run(["rm", "-rf", str(self.tmp)], timeout=180)
+        except subprocess.TimeoutExpired:
+            log(f"could not remove {self.tmp} within 180 s; remove it by hand")
 
 
 class HealthProbe(threading.Thread):
@@ -434,9 +441,17 @@ def main():
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     host = machine()
     try:
-        suite.run()
+        try:
+            suite.run()
+        finally:
+            suite.stop()
+        publish(suite, args, host, date, started)
     finally:
-        suite.stop()
+        suite.remove_files()
+
+
+def publish(suite, args, host, date, started):
+    """Prints the table and (unless --no-docs) writes docs/PERFORMANCE.md and the chart."""
     table_rows = rows(suite)
     print(report.table(table_rows))
     elapsed = time.monotonic() - started
