@@ -51,6 +51,8 @@ core::Result<BrokerUrl> BrokerUrl::Parse(std::string_view text) {
                       "INKWELL_AMQP_URL must start with amqp:// or amqps:// (got '" +
                           std::string(text.substr(0, 16)) + "')");
   }
+  // Query parameters (heartbeat=..., etc.) are not read; our settings come from INKWELL_*.
+  rest = rest.substr(0, rest.find('?'));
   const size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos && slash + 1 < rest.size()) {
@@ -71,8 +73,17 @@ core::Result<BrokerUrl> BrokerUrl::Parse(std::string_view text) {
       url.password = *password;
     }
   }
-  const size_t colon = authority.rfind(':');
-  url.host = std::string(authority.substr(0, colon));
+  size_t colon = authority.rfind(':');
+  if (authority.starts_with('[')) {  // IPv6 literal: [::1] or [::1]:5672
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return core::Fail(ErrorCode::kInvalidArgument, "INKWELL_AMQP_URL: unclosed '[' in the host");
+    }
+    url.host = std::string(authority.substr(1, close - 1));
+    colon = close + 1 < authority.size() && authority[close + 1] == ':' ? close + 1 : std::string_view::npos;
+  } else {
+    url.host = std::string(authority.substr(0, colon));
+  }
   if (colon != std::string_view::npos) {
     const std::string_view port = authority.substr(colon + 1);
     unsigned value = 0;

@@ -18,7 +18,7 @@ inline constexpr size_t kMaxEmailRequestBytes = 256 * 1024;
 //   {"to", "template", "data": {string: string}}  rendered from templates/<template>.*.mustache
 //   {"to", "subject", "text", "html"}             sent as given (html optional)
 // and the original system's {"email", "message"}, read as the welcome template with
-// data {"message": ...}.
+// data {"email": <address>, "message": ...} ("message" only when given).
 struct EmailRequest {
   std::string to;
   std::string template_name;  // empty for the literal form

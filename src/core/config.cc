@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -19,6 +20,8 @@ unsigned long ParseNumber(const char* name, const std::string& text, unsigned lo
   size_t used = 0;
   unsigned long value = 0;
   try {
+    // Digits only: stoul would also take " 5" and "+5".
+    if (text.empty() || std::isdigit(static_cast<unsigned char>(text[0])) == 0) throw std::invalid_argument(text);
     value = std::stoul(text, &used);
   } catch (const std::exception&) {
     used = 0;

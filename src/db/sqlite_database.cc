@@ -119,26 +119,40 @@ core::Result<void> SqliteDatabase::Migrate(const std::vector<std::string>& migra
       !created) {
     return created;
   }
-  auto current = Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (!current) return tl::unexpected(current.error());
-  auto has_row = current->Step();
-  if (!has_row) return tl::unexpected(has_row.error());
-  const auto applied = static_cast<std::size_t>(current->Int(0));
-  if (applied > migrations.size()) {
-    return core::Fail(ErrorCode::kInternal,
-                      "database schema version " + std::to_string(applied) +
-                          " is newer than this build knows (" + std::to_string(migrations.size()) +
-                          "): upgrade inkwell");
-  }
-  for (std::size_t version = applied + 1; version <= migrations.size(); ++version) {
-    const std::string script = "BEGIN IMMEDIATE;" + migrations[version - 1] +
-                               ";INSERT INTO schema_migrations(version) VALUES (" +
-                               std::to_string(version) + ");COMMIT;";
-    if (auto migrated = Execute(script); !migrated) {
-      (void)Execute("ROLLBACK");
-      return core::Fail(migrated.error().code, "migration " + std::to_string(version) + ": " +
-                                                   migrated.error().message);
+  // Read the version inside the write transaction: two processes opening a fresh database at
+  // once must not both apply migration 1.
+  if (auto begun = Execute("BEGIN IMMEDIATE"); !begun) return begun;
+  auto migrate = [&]() -> core::Result<void> {
+    auto current = Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!current) return tl::unexpected(current.error());
+    auto has_row = current->Step();
+    if (!has_row) return tl::unexpected(has_row.error());
+    const auto applied = static_cast<std::size_t>(current->Int(0));
+    if (applied > migrations.size()) {
+      return core::Fail(ErrorCode::kInternal,
+                        "database schema version " + std::to_string(applied) +
+                            " is newer than this build knows (" +
+                            std::to_string(migrations.size()) + "): upgrade inkwell");
     }
+    for (std::size_t version = applied + 1; version <= migrations.size(); ++version) {
+      const std::string script = migrations[version - 1] +
+                                 ";INSERT INTO schema_migrations(version) VALUES (" +
+                                 std::to_string(version) + ")";
+      if (auto migrated = Execute(script); !migrated) {
+        return core::Fail(migrated.error().code, "migration " + std::to_string(version) + ": " +
+                                                     migrated.error().message);
+      }
+    }
+    return {};
+  };
+  auto migrated = migrate();
+  if (!migrated) {
+    (void)Execute("ROLLBACK");
+    return migrated;
+  }
+  if (auto committed = Execute("COMMIT"); !committed) {
+    (void)Execute("ROLLBACK");
+    return committed;
   }
   return {};
 }

@@ -82,6 +82,10 @@ core::Result<mail::MimeMessage> RenderEmail(const contracts::EmailRequest& reque
     return core::Fail(ErrorCode::kInvalidArgument,
                       "template '" + request.template_name + "' rendered an empty subject");
   }
+  if (Trim(message.text).empty()) {
+    return core::Fail(ErrorCode::kInvalidArgument,
+                      "template '" + request.template_name + "' rendered an empty text part");
+  }
   return message;
 }
 

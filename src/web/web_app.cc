@@ -168,6 +168,19 @@ http::HttpResponse WebApp::FormError(int status, const RegistrationInput& input,
               {{"title", "Register"}, {"error", message}, {"name", input.name}, {"email", input.email}});
 }
 
+tl::expected<std::int64_t, RegistrationError> WebApp::RegisterOrInternalError(
+    const RegistrationInput& input, const std::string& traceparent) {
+  // The last catch for a registration: a bug costs this request (500), and it still gets an
+  // answer, never a hung connection.
+  try {
+    return deps_.registration.Register(input, traceparent);
+  } catch (const std::exception& exception) {
+    core::LogError("registration failed", {{"error", exception.what()}});
+    return tl::unexpected(
+        RegistrationError{core::Error{ErrorCode::kInternal, "internal error"}, ""});
+  }
+}
+
 void WebApp::RegisterFromForm(const http::HttpRequest& request, const std::string& traceparent,
                               http::Responder& respond) {
   RegistrationInput input;
@@ -190,7 +203,7 @@ void WebApp::RegisterFromForm(const http::HttpRequest& request, const std::strin
   }
   auto task = [this, input, traceparent, respond]() mutable {
     const core::TraceScope trace(core::TraceIdOf(traceparent));
-    auto id = deps_.registration.Register(input, traceparent);
+    auto id = RegisterOrInternalError(input, traceparent);
     if (!id) return respond(FormError(StatusFor(id.error().error.code), input, id.error().error.message));
     http::HttpResponse redirect{303, "text/plain; charset=utf-8", {}, "registered\n"};
     redirect.headers.emplace_back("Location", "/registered?email=" + http::UrlEncode(input.email));
@@ -233,7 +246,7 @@ void WebApp::RegisterFromJson(const http::HttpRequest& request, const std::strin
   }
   auto task = [this, input, traceparent, respond]() mutable {
     const core::TraceScope trace(core::TraceIdOf(traceparent));
-    auto id = deps_.registration.Register(input, traceparent);
+    auto id = RegisterOrInternalError(input, traceparent);
     if (!id) {
       const core::Error& error = id.error().error;
       return respond(JsonError(StatusFor(error.code), core::NameOf(error.code), error.message));

@@ -35,6 +35,8 @@ class WebApp {
                         http::Responder& respond);
   void RegisterFromJson(const http::HttpRequest& request, const std::string& traceparent,
                         http::Responder& respond);
+  tl::expected<std::int64_t, RegistrationError> RegisterOrInternalError(
+      const RegistrationInput& input, const std::string& traceparent);
   http::HttpResponse Readiness();
   http::HttpResponse Page(int status, const std::string& name, const templating::TemplateValues& values);
   http::HttpResponse FormError(int status, const RegistrationInput& input, const std::string& message);
