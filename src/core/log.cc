@@ -123,6 +123,9 @@ void Log::Write(LogLevel level, std::string_view message, std::initializer_list<
 void Log::Span(std::string_view name, std::string_view trace_id,
                std::chrono::system_clock::time_point start,
                std::chrono::steady_clock::duration duration, std::initializer_list<LogField> fields) {
+  // A span belongs to a trace; untraced work (bulk loads, messages from other producers) costs
+  // no log record per message.
+  if (trace_id.empty()) return;
   const double millis = std::chrono::duration<double, std::milli>(duration).count();
   char extra[80];
   std::snprintf(extra, sizeof extra, ",\"kind\":\"span\",\"duration_ms\":%.3f", millis);

@@ -39,7 +39,7 @@ class Log {
   static bool Enabled(LogLevel level);
   static void Write(LogLevel level, std::string_view message,
                     std::initializer_list<LogField> fields = {});
-  // One step of a trace: started at `start`, took `duration`.
+  // One step of a trace: started at `start`, took `duration`. Nothing when trace_id is empty.
   static void Span(std::string_view name, std::string_view trace_id,
                    std::chrono::system_clock::time_point start,
                    std::chrono::steady_clock::duration duration,

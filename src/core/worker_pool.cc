@@ -1,12 +1,18 @@
 #include "core/worker_pool.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "core/log.h"
 
 namespace inkwell::core {
 
-WorkerPool::WorkerPool(unsigned threads, std::size_t max_queued) : max_queued_(max_queued) {
+WorkerPool::WorkerPool(unsigned threads, std::size_t max_queued, int nice_increment)
+    : max_queued_(max_queued) {
   threads_.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (unsigned i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, nice_increment] { Run(nice_increment); });
+  }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }
@@ -37,7 +43,14 @@ void WorkerPool::Stop() {
   }
 }
 
-void WorkerPool::Run() {
+void WorkerPool::Run(int nice_increment) {
+  if (nice_increment > 0) {
+    // On Linux a thread's nice value is per thread (the tid names it).
+    const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), current + nice_increment) != 0) {
+      LogWarn("could not lower a worker thread's priority");
+    }
+  }
   for (;;) {
     std::function<void()> task;
     {

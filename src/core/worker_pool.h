@@ -15,7 +15,9 @@ namespace inkwell::core {
 // so that overload is refused at once instead of piling up. Thread-safe.
 class WorkerPool {
  public:
-  WorkerPool(unsigned threads, std::size_t max_queued);
+  // nice_increment > 0 lowers the threads' scheduling priority (setpriority per thread), so
+  // CPU-bound tasks never starve latency-sensitive threads such as HTTP I/O.
+  WorkerPool(unsigned threads, std::size_t max_queued, int nice_increment = 0);
   ~WorkerPool();  // runs the queued tasks, then joins
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -28,7 +30,7 @@ class WorkerPool {
   void Stop();
 
  private:
-  void Run();
+  void Run(int nice_increment);
 
   mutable std::mutex mutex_;
   std::condition_variable ready_;

@@ -1,6 +1,8 @@
 #include <mutex>
+#include <optional>
 
 #include "db/delivery_log.h"
+#include "db/group_commit.h"
 #include "db/sqlite_database.h"
 
 namespace inkwell::db {
@@ -8,31 +10,42 @@ namespace {
 
 using core::ErrorCode;
 
+// Two connections: lookups read the WAL beside a running commit, and records from all mailer
+// workers share commits (one fsync for every message finished meanwhile), so the fsync does not
+// cap the mailer at one message per disk sync.
 class SqliteDeliveryLog final : public DeliveryLog {
  public:
-  explicit SqliteDeliveryLog(SqliteDatabase database) : database_(std::move(database)) {}
+  // Without a reader (":memory:", where a second connection would be another database) lookups
+  // use the writer.
+  SqliteDeliveryLog(SqliteDatabase writer, std::optional<SqliteDatabase> reader)
+      : writer_(std::move(writer)), reader_(std::move(reader)), group_commit_(writer_, writer_mutex_) {}
 
   core::Result<bool> Contains(const std::string& message_id) override {
-    std::lock_guard lock(mutex_);
-    auto select = database_.Prepare("SELECT 1 FROM delivered WHERE message_id = ?");
+    std::lock_guard lock(reader_ ? reader_mutex_ : writer_mutex_);
+    SqliteDatabase& database = reader_ ? *reader_ : writer_;
+    auto select = database.Prepare("SELECT 1 FROM delivered WHERE message_id = ?");
     if (!select) return tl::unexpected(select.error());
     select->Bind(1, message_id);
     return select->Step();
   }
 
   core::Result<void> Record(const std::string& message_id) override {
-    std::lock_guard lock(mutex_);
-    auto insert = database_.Prepare(
-        "INSERT OR IGNORE INTO delivered(message_id, delivered_at) VALUES (?, datetime('now'))");
-    if (!insert) return tl::unexpected(insert.error());
-    insert->Bind(1, message_id);
-    if (auto done = insert->Step(); !done) return tl::unexpected(done.error());
-    return {};
+    return group_commit_.Run([&]() -> core::Result<void> {
+      auto insert = writer_.Prepare(
+          "INSERT OR IGNORE INTO delivered(message_id, delivered_at) VALUES (?, datetime('now'))");
+      if (!insert) return tl::unexpected(insert.error());
+      insert->Bind(1, message_id);
+      if (auto done = insert->Step(); !done) return tl::unexpected(done.error());
+      return {};
+    });
   }
 
  private:
-  std::mutex mutex_;
-  SqliteDatabase database_;
+  std::mutex writer_mutex_;
+  SqliteDatabase writer_;
+  std::mutex reader_mutex_;
+  std::optional<SqliteDatabase> reader_;
+  GroupCommit group_commit_;
 };
 
 }  // namespace
@@ -49,7 +62,13 @@ core::Result<std::unique_ptr<DeliveryLog>> OpenDeliveryLog(const std::string& ur
       !migrated) {
     return tl::unexpected(migrated.error());
   }
-  return std::unique_ptr<DeliveryLog>(new SqliteDeliveryLog(std::move(*database)));
+  std::optional<SqliteDatabase> reader;
+  if (url.substr(7) != ":memory:") {
+    auto opened = SqliteDatabase::Open(url.substr(7));
+    if (!opened) return tl::unexpected(opened.error());
+    reader.emplace(std::move(*opened));
+  }
+  return std::unique_ptr<DeliveryLog>(new SqliteDeliveryLog(std::move(*database), std::move(reader)));
 }
 
 }  // namespace inkwell::db

@@ -73,8 +73,9 @@ auto SqliteStore::InTransaction(Body&& body) -> decltype(body()) {
 core::Result<std::int64_t> SqliteStore::CreateUser(
     const NewUser& user,
     const std::function<std::vector<OutboxMessage>(std::int64_t user_id)>& outbox_for) {
-  std::lock_guard lock(mutex_);
-  return InTransaction([&]() -> core::Result<std::int64_t> {
+  // Concurrent registrations share one commit (group commit): one fsync for all of them.
+  std::int64_t created_id = 0;
+  auto written = group_commit_.Run([&]() -> core::Result<void> {
     const std::int64_t now = NowMs();
     auto insert_user = database_.Prepare(
         "INSERT INTO users(name, email, password_hash, created_at_ms) VALUES (?, ?, ?, ?)");
@@ -102,8 +103,11 @@ core::Result<std::int64_t> SqliteStore::CreateUser(
       if (auto done = insert_outbox->Step(); !done) return tl::unexpected(done.error());
       if (auto reset = insert_outbox->Reset(); !reset) return tl::unexpected(reset.error());
     }
-    return user_id;
+    created_id = user_id;
+    return {};
   });
+  if (!written) return tl::unexpected(written.error());
+  return created_id;
 }
 
 core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutbox(std::size_t limit) {

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string>
 
+#include "db/group_commit.h"
 #include "db/sqlite_database.h"
 #include "db/store.h"
 
@@ -28,7 +29,8 @@ class SqliteStore final : public Store {
   core::Result<void> Ping() override;
 
  private:
-  explicit SqliteStore(SqliteDatabase database) : database_(std::move(database)) {}
+  explicit SqliteStore(SqliteDatabase database)
+      : database_(std::move(database)), group_commit_(database_, mutex_) {}
   // Runs body inside BEGIN IMMEDIATE ... COMMIT, rolling back if it fails.
   core::Result<std::vector<OutboxRow>> SelectOutbox(const char* condition, std::size_t limit);
   template <typename Body>
@@ -36,6 +38,7 @@ class SqliteStore final : public Store {
 
   std::mutex mutex_;
   SqliteDatabase database_;
+  GroupCommit group_commit_;  // registrations
 };
 
 }  // namespace inkwell::db

@@ -91,7 +91,8 @@ int Run(int argc, char** argv) {
   web::Registration registration(*store, hasher, [&relay] { relay.Notify(); });
   // argon2id uses 64 MiB per hash: one thread per core, and a short queue so that overload is
   // answered with 503 at once instead of waiting.
-  core::WorkerPool blocking_pool(config.hash_threads, 256);
+  // Niced, so the I/O thread always gets a core to answer on while every core hashes.
+  core::WorkerPool blocking_pool(config.hash_threads, 256, /*nice_increment=*/5);
   web::WebApp app({*store, registration, blocking_pool, templates, metrics,
                    [&relay] { return relay.is_connected(); }});
 

@@ -47,7 +47,8 @@ http::HttpResponse JsonError(int status, std::string_view code, const std::strin
                             body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n"};
 }
 
-WebApp::WebApp(Dependencies dependencies) : deps_(std::move(dependencies)) {}
+WebApp::WebApp(Dependencies dependencies)
+    : deps_(std::move(dependencies)), register_page_(Page(200, "web/register.html", {{"title", "Register"}})) {}
 
 void WebApp::CountRequest(const std::string& route, int status) {
   deps_.metrics
@@ -124,7 +125,7 @@ void WebApp::Route(const http::HttpRequest& request, const std::string& tracepar
                                       deps_.metrics.Render()});
   }
   if (path == "/" || path == "/register") {
-    if (is_get) return respond(Page(200, "web/register.html", {{"title", "Register"}}));
+    if (is_get) return respond(register_page_);
     if (is_post && path == "/register") return RegisterFromForm(request, traceparent, respond);
     return not_allowed(path == "/" ? "GET" : "GET, POST");
   }

@@ -43,6 +43,8 @@ class WebApp {
   void CountRequest(const std::string& route, int status);
 
   Dependencies deps_;
+  // The empty registration form never changes: rendered once, served from memory.
+  http::HttpResponse register_page_;
 };
 
 // {"error": {"code": ..., "message": ...}} with the given status.

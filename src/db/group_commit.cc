@@ -1,0 +1,51 @@
+#include "db/group_commit.h"
+
+namespace inkwell::db {
+
+core::Result<void> GroupCommit::Run(const std::function<core::Result<void>()>& write) {
+  Ticket ticket{&write, {}, false};
+  std::unique_lock lock(mutex_);
+  queue_.push_back(&ticket);
+  while (!ticket.is_done) {
+    if (is_leader_active_) {
+      done_.wait(lock);
+      continue;
+    }
+    // Lead one batch: everything queued until now shares the next commit.
+    is_leader_active_ = true;
+    std::vector<Ticket*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    CommitBatch(batch);
+    lock.lock();
+    for (Ticket* done : batch) done->is_done = true;
+    is_leader_active_ = false;
+    done_.notify_all();
+  }
+  return ticket.outcome;
+}
+
+void GroupCommit::CommitBatch(const std::vector<Ticket*>& batch) {
+  std::lock_guard database_lock(database_mutex_);
+  if (auto begun = database_.Execute("BEGIN IMMEDIATE"); !begun) {
+    for (Ticket* ticket : batch) ticket->outcome = begun;
+    return;
+  }
+  for (Ticket* ticket : batch) {
+    if (auto saved = database_.Execute("SAVEPOINT write"); !saved) {
+      ticket->outcome = saved;
+      continue;
+    }
+    ticket->outcome = (*ticket->write)();
+    if (!ticket->outcome) (void)database_.Execute("ROLLBACK TO write");
+    (void)database_.Execute("RELEASE write");
+  }
+  if (auto committed = database_.Execute("COMMIT"); !committed) {
+    (void)database_.Execute("ROLLBACK");
+    for (Ticket* ticket : batch) {
+      if (ticket->outcome) ticket->outcome = committed;
+    }
+  }
+}
+
+}  // namespace inkwell::db
