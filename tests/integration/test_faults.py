@@ -54,7 +54,11 @@ class Stream:
     """Registrations POSTed from a small thread pool in the background; progress
     can be waited on so a fault is injected while requests are flowing."""
 
-    def __init__(self, base_url, tag, count, concurrency=CONCURRENCY, addresses=None):
+    def __init__(self, base_url, tag, count, concurrency=CONCURRENCY, addresses=None, pace=None):
+        # pace: at most this many registrations started per second (None: as fast as the web
+        # answers). The kill scenarios pace the stream so that it is still flowing when the
+        # fault hits, however fast hashing is.
+        self.pace = pace
         self.url = base_url + "/api/v1/users"
         self.addresses = addresses or [f"{tag}-{i:04d}-{uuid.uuid4().hex[:8]}@example.org"
                                        for i in range(count)]
@@ -66,7 +70,12 @@ class Stream:
                                         thread_name_prefix=f"reg-{tag}")
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _one(self, address):
+    def _one(self, item):
+        index, address = item
+        if self.pace:
+            delay = self.started_at + index / self.pace - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
         try:
             status, _, body = harness.http_post_json(
                 self.url, {"name": "Fault Test", "email": address, "password": PASSWORD},
@@ -81,7 +90,7 @@ class Stream:
 
     def _run(self):
         try:
-            list(self._pool.map(self._one, self.addresses))
+            list(self._pool.map(self._one, enumerate(self.addresses)))
         finally:
             self._pool.shutdown(wait=True)
             with self._cond:
@@ -420,7 +429,7 @@ class FaultsTest(harness.IntegrationCase):
         self.account("broker kill -9 + restart", stream, fault_end)
 
     def test_2_mailer_killed(self):
-        stream = Stream(self.web.base_url, "s2-mailer", PER_SCENARIO).start()
+        stream = Stream(self.web.base_url, "s2-mailer", PER_SCENARIO, pace=30).start()
         try:
             self.kill_mailer_holding(self.mailer, stream, flowing_first=20, backlog=40)
             t0 = time.monotonic()
@@ -526,7 +535,7 @@ class FaultsTest(harness.IntegrationCase):
         self.sent0 = self.metric(self.mailer, "inkwell_mailer_sent_total") or 0
         second = self.new_mailer()  # same store path as the first
         second.wait_ready(30)
-        stream = Stream(self.web.base_url, "s7-compete", PER_SCENARIO).start()
+        stream = Stream(self.web.base_url, "s7-compete", PER_SCENARIO, pace=30).start()
         try:
             harness.wait_until(
                 lambda: (self.metric(self.mailer, "inkwell_mailer_sent_total") or 0) > self.sent0
