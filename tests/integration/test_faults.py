@@ -406,7 +406,11 @@ class FaultsTest(harness.IntegrationCase):
                            interval=0.1, message=f"{flowing_first} mails before the kill")
         self.smtp.slow(120)
         stream.wait_accepted(min(len(stream.accepted) + backlog, len(stream.addresses)), 90)
-        time.sleep(1.0)  # the relay publishes, the broker delivers up to the prefetch
+        # The relay publishes, the broker delivers up to the prefetch, and the SMTP server holds
+        # every session, so deliveries stay unacked. rabbitmqctl's counts are statistics that
+        # the broker refreshes every few seconds (quorum queues lag most): poll, bounded.
+        harness.wait_until(lambda: self.unacked()[0] > 1, 15, interval=0.5,
+                           message="messages in flight before the kill")
         unacked, consumers = self.unacked()
         self.smtp.wait_quiet(30, margin=5, settle=2)
         victim.kill()  # SIGKILL to the PID we started
