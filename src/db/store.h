@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -16,6 +17,70 @@ struct NewUser {
   std::string name;
   std::string email;
   std::string password_hash;  // argon2id string from crypto_pwhash_str
+  // The e-mail confirmation link's token, stored hashed (SHA-256, lower-case hex), and when it
+  // expires. Empty hash: no token is written (and the account stays unconfirmed).
+  std::string confirmation_token_hash;
+  std::int64_t confirmation_expires_at_ms = 0;
+};
+
+struct User {
+  std::int64_t id = 0;
+  std::string name;
+  std::string email;
+  std::string password_hash;
+  bool is_confirmed = false;
+  std::int64_t created_at_ms = 0;
+};
+
+// A page of a listing: the items asked for and how many there are in all.
+template <typename T>
+struct Listing {
+  std::vector<T> items;
+  std::int64_t total = 0;
+};
+
+struct Page {
+  std::int64_t id = 0;
+  std::string slug;
+  std::string title;
+  std::string body;  // Markdown
+  std::int64_t author_id = 0;
+  std::string author_name;
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+};
+
+struct PageInput {
+  std::string slug;
+  std::string title;
+  std::string body;
+};
+
+struct Post {
+  std::int64_t id = 0;
+  std::string title;
+  std::string body;  // Markdown
+  bool is_published = false;
+  std::int64_t author_id = 0;
+  std::string author_name;
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+  std::int64_t comment_count = 0;
+};
+
+struct PostInput {
+  std::string title;
+  std::string body;
+  bool is_published = false;
+};
+
+struct Comment {
+  std::int64_t id = 0;
+  std::int64_t post_id = 0;
+  std::int64_t author_id = 0;
+  std::string author_name;
+  std::string body;  // plain text
+  std::int64_t created_at_ms = 0;
 };
 
 // A message to publish once the transaction that wrote it commits (transactional outbox).
@@ -60,13 +125,83 @@ class Store {
     return CreateUser(user, [&outbox](std::int64_t) { return outbox; });
   }
 
-  // Up to `limit` unsent outbox rows, oldest first.
+  // ---- Accounts ----
+  // nullopt when no account has this address (compared case-insensitively).
+  virtual core::Result<std::optional<User>> FindUserByEmail(const std::string& email) = 0;
+  virtual core::Result<std::optional<User>> FindUser(std::int64_t id) = 0;
+  // Replaces the user's confirmation tokens by this one (older links stop working) and writes
+  // the outbox messages (the mail with the new link), in one transaction.
+  virtual core::Result<void> ReplaceConfirmationToken(std::int64_t user_id,
+                                                      const std::string& token_hash,
+                                                      std::int64_t expires_at_ms,
+                                                      const std::vector<OutboxMessage>& outbox) = 0;
+  // Uses the token: marks it used, marks its user confirmed and writes outbox_for(user), in one
+  // transaction. kNotFound for an unknown token; kInvalidArgument ("expired" / "already used")
+  // for one that cannot be used any more. A user who is already confirmed stays so.
+  virtual core::Result<User> ConfirmUser(
+      const std::string& token_hash, std::int64_t now_ms,
+      const std::function<std::vector<OutboxMessage>(const User&)>& outbox_for) = 0;
+
+  // ---- Sessions (the id is stored hashed: SHA-256, lower-case hex) ----
+  virtual core::Result<void> CreateSession(const std::string& session_hash, std::int64_t user_id,
+                                           std::int64_t expires_at_ms) = 0;
+  // The session's user, or nullopt if the session is unknown, expired or revoked.
+  virtual core::Result<std::optional<User>> FindSession(const std::string& session_hash,
+                                                        std::int64_t now_ms) = 0;
+  // Revokes the session; revoking an unknown one is not an error.
+  virtual core::Result<void> DeleteSession(const std::string& session_hash) = 0;
+
+  // ---- Pages (addressed by slug) ----
+  // kConflict if the slug is taken. outbox_for gets the page as stored.
+  virtual core::Result<Page> CreatePage(
+      std::int64_t author_id, const PageInput& input,
+      const std::function<std::vector<OutboxMessage>(const Page&)>& outbox_for) = 0;
+  virtual core::Result<std::optional<Page>> FindPage(const std::string& slug) = 0;
+  // Newest first (by updated time), offset/limit for pagination.
+  virtual core::Result<Listing<Page>> ListPages(std::int64_t offset, std::int64_t limit) = 0;
+  // Replaces title, body and slug of the page with id. kNotFound if it is gone, kConflict if
+  // the new slug is taken.
+  virtual core::Result<Page> UpdatePage(
+      std::int64_t id, const PageInput& input,
+      const std::function<std::vector<OutboxMessage>(const Page&)>& outbox_for) = 0;
+  // kNotFound if it is gone.
+  virtual core::Result<void> DeletePage(std::int64_t id, const std::vector<OutboxMessage>& outbox) = 0;
+
+  // ---- Posts and comments ----
+  virtual core::Result<Post> CreatePost(
+      std::int64_t author_id, const PostInput& input,
+      const std::function<std::vector<OutboxMessage>(const Post&)>& outbox_for) = 0;
+  virtual core::Result<std::optional<Post>> FindPost(std::int64_t id) = 0;
+  // Newest first (by created time). Published posts, plus the drafts of viewer_id (0: none).
+  virtual core::Result<Listing<Post>> ListPosts(std::int64_t viewer_id, std::int64_t offset,
+                                                std::int64_t limit) = 0;
+  // outbox_for gets the post before and after the change. kNotFound if it is gone.
+  virtual core::Result<Post> UpdatePost(
+      std::int64_t id, const PostInput& input,
+      const std::function<std::vector<OutboxMessage>(const Post& before, const Post& after)>&
+          outbox_for) = 0;
+  // Deletes the post and its comments. kNotFound if it is gone.
+  virtual core::Result<void> DeletePost(std::int64_t id, const std::vector<OutboxMessage>& outbox) = 0;
+  // kNotFound if the post is gone.
+  virtual core::Result<Comment> CreateComment(
+      std::int64_t post_id, std::int64_t author_id, const std::string& body,
+      const std::function<std::vector<OutboxMessage>(const Comment&)>& outbox_for) = 0;
+  // Oldest first.
+  virtual core::Result<Listing<Comment>> ListComments(std::int64_t post_id, std::int64_t offset,
+                                                      std::int64_t limit) = 0;
+
+  // ---- Outbox ----
+  // Up to `limit` unsent outbox rows, oldest first. Several processes may share one database:
+  // the rows returned are claimed for this store instance for a lease (30 s), renewed on each
+  // call, so that another instance's relay skips them until the lease runs out.
   virtual core::Result<std::vector<OutboxRow>> PendingOutbox(std::size_t limit) = 0;
   // Marks rows sent (the broker confirmed them), in one transaction.
   virtual core::Result<void> MarkOutboxSent(std::span<const std::int64_t> ids) = 0;
   // Counts a failed publish attempt against rows and keeps the reason; they stay pending.
   virtual core::Result<void> RecordOutboxFailure(std::span<const std::int64_t> ids,
                                                  const std::string& reason) = 0;
+  // Gives up this instance's claims at once (at shutdown), so another relay need not wait.
+  virtual core::Result<void> ReleaseOutboxClaims() = 0;
   virtual core::Result<OutboxBacklog> Backlog() = 0;
   // Up to `limit` pending rows whose last publish attempt failed, oldest first (for operators).
   virtual core::Result<std::vector<OutboxRow>> FailingOutbox(std::size_t limit) = 0;

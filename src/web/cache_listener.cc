@@ -1,0 +1,1 @@
+#include "web/cache_listener.h"
