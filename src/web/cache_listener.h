@@ -50,6 +50,8 @@ class CacheListener {
   CacheListenerOptions options_;
   PageCache& cache_;
   core::Metrics& metrics_;
+  core::Counter& rejected_;    // inkwell_cache_invalidations_rejected_total
+  core::Counter& reconnects_;  // inkwell_amqp_reconnects_total{connection="cache"}
   core::WakeEvent stop_;
   std::atomic<bool> is_connected_{false};
   std::atomic<bool> is_stopping_{false};
