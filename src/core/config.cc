@@ -51,6 +51,10 @@ Config LoadConfig(Service service, int argc, char** argv) {
   std::string mail_from = EnvOr("INKWELL_MAIL_FROM", config.mail_from);
   std::string log_level = EnvOr("INKWELL_LOG_LEVEL", "info");
   std::string template_dir = EnvOr("INKWELL_TEMPLATE_DIR", INKWELL_DEFAULT_TEMPLATE_DIR);
+  std::string static_dir = EnvOr("INKWELL_STATIC_DIR", INKWELL_DEFAULT_STATIC_DIR);
+  std::string rate_limit = EnvOr("INKWELL_RATE_LIMIT_PER_MINUTE", std::to_string(config.rate_limit_per_minute));
+  std::string page_cache_mb = EnvOr("INKWELL_PAGE_CACHE_MB", "32");
+  std::string db_threads = EnvOr("INKWELL_DB_THREADS", std::to_string(config.db_threads));
   std::string heartbeat = EnvOr("INKWELL_AMQP_HEARTBEAT", "10");
   std::string quorum = EnvOr("INKWELL_QUORUM", "0");
   std::string io_threads = EnvOr("INKWELL_IO_THREADS", "1");
@@ -85,6 +89,16 @@ Config LoadConfig(Service service, int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--hash-threads", hash_threads,
                    "password-hashing threads, 0 = one per core [INKWELL_HASH_THREADS]")
+        ->capture_default_str();
+    app.add_option("--db-threads", db_threads, "threads for database work [INKWELL_DB_THREADS]")
+        ->capture_default_str();
+    app.add_option("--static-dir", static_dir, "style sheet and other static files [INKWELL_STATIC_DIR]")
+        ->capture_default_str();
+    app.add_option("--rate-limit-per-minute", rate_limit,
+                   "register/login/resend requests per client address and minute, 0 = off "
+                   "[INKWELL_RATE_LIMIT_PER_MINUTE]")
+        ->capture_default_str();
+    app.add_option("--page-cache-mb", page_cache_mb, "rendered-page cache size, 0 = off [INKWELL_PAGE_CACHE_MB]")
         ->capture_default_str();
   } else if (is_logd) {
     app.add_option("--log-dir", log_dir, "where the JSON-lines files go [INKWELL_LOG_DIR]")
@@ -131,6 +145,14 @@ Config LoadConfig(Service service, int argc, char** argv) {
   config.mail_url = mail_url;
   config.mail_from = mail_from;
   config.template_dir = template_dir;
+  config.static_dir = static_dir;
+  if (is_web) {
+    config.rate_limit_per_minute =
+        static_cast<unsigned>(ParseNumber("INKWELL_RATE_LIMIT_PER_MINUTE", rate_limit, 0, 100000));
+    config.page_cache_bytes =
+        static_cast<std::size_t>(ParseNumber("INKWELL_PAGE_CACHE_MB", page_cache_mb, 0, 65536)) * 1024 * 1024;
+    config.db_threads = static_cast<unsigned>(ParseNumber("INKWELL_DB_THREADS", db_threads, 1, 64));
+  }
   if (!ParseLogLevel(log_level, config.log_level)) {
     throw std::invalid_argument("INKWELL_LOG_LEVEL=" + log_level +
                                 ": expected debug, info, warn or error");

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -22,6 +23,12 @@ struct Config {
   std::string mail_from = "inkwell <no-reply@inkwell.localhost>";  // INKWELL_MAIL_FROM
   std::string public_url;                                        // INKWELL_PUBLIC_URL
   std::string template_dir;                                      // INKWELL_TEMPLATE_DIR
+  std::string static_dir;                                        // INKWELL_STATIC_DIR (web)
+  // INKWELL_RATE_LIMIT_PER_MINUTE (web): register, login and resend-link requests per client
+  // address and minute, each; 0 turns limiting off (load tests).
+  unsigned rate_limit_per_minute = 10;
+  std::size_t page_cache_bytes = 32 * 1024 * 1024;  // INKWELL_PAGE_CACHE_MB (web; 0 = no cache)
+  unsigned db_threads = 4;  // INKWELL_DB_THREADS (web: threads for database work)
   LogLevel log_level = LogLevel::kInfo;                          // INKWELL_LOG_LEVEL
   std::chrono::seconds amqp_heartbeat{10};                       // INKWELL_AMQP_HEARTBEAT
   bool is_quorum = false;                                        // INKWELL_QUORUM=1

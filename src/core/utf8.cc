@@ -49,4 +49,13 @@ size_t Utf8Length(std::string_view text) {
   return count;
 }
 
+std::string_view Utf8Prefix(std::string_view text, size_t max_code_points) {
+  size_t offset = 0;
+  for (size_t count = 0; count < max_code_points && offset < text.size(); ++count) {
+    const size_t length = Utf8SequenceLength(text.substr(offset));
+    offset += length == 0 ? 1 : length;
+  }
+  return text.substr(0, offset);
+}
+
 }  // namespace inkwell::core

@@ -15,4 +15,7 @@ bool IsValidUtf8(std::string_view text);
 // Number of code points in text, which must be valid UTF-8.
 size_t Utf8Length(std::string_view text);
 
+// The first max_code_points code points of text (valid UTF-8), never splitting a sequence.
+std::string_view Utf8Prefix(std::string_view text, size_t max_code_points);
+
 }  // namespace inkwell::core

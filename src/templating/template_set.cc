@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <mstch/mstch.hpp>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace inkwell::templating {
@@ -31,6 +32,46 @@ core::Result<TemplateSet> TemplateSet::Load(const std::filesystem::path& folder)
                       "no *.mustache templates in " + folder.string() + " (set INKWELL_TEMPLATE_DIR)");
   }
   return set;
+}
+
+namespace {
+
+mstch::node ToNode(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      mstch::map map;
+      for (const auto& [key, item] : value.items()) map.emplace(key, ToNode(item));
+      return map;
+    }
+    case nlohmann::json::value_t::array: {
+      mstch::array array;
+      array.reserve(value.size());
+      for (const auto& item : value) array.push_back(ToNode(item));
+      return array;
+    }
+    case nlohmann::json::value_t::string: return value.get<std::string>();
+    case nlohmann::json::value_t::boolean: return value.get<bool>();
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::json::value_t::number_float: return value.dump();
+    default: return false;  // null, binary, discarded
+  }
+}
+
+}  // namespace
+
+core::Result<std::string> TemplateSet::Render(const std::string& name,
+                                              const nlohmann::json& view) const {
+  const auto found = templates_.find(name);
+  if (found == templates_.end()) {
+    return core::Fail(core::ErrorCode::kNotFound, "no template named '" + name + "'");
+  }
+  try {
+    return mstch::render(found->second, ToNode(view), templates_);
+  } catch (const std::exception& exception) {
+    return core::Fail(core::ErrorCode::kInternal,
+                      "render template " + name + ": " + exception.what());
+  }
 }
 
 core::Result<std::string> TemplateSet::Render(const std::string& name,

@@ -4,6 +4,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "core/error.h"
 
 namespace inkwell::templating {
@@ -22,6 +24,9 @@ class TemplateSet {
   bool Contains(const std::string& name) const { return templates_.contains(name); }
   // kNotFound for an unknown name.
   core::Result<std::string> Render(const std::string& name, const TemplateValues& values) const;
+  // The same with a structured view: objects become mustache contexts, arrays lists, booleans
+  // section switches, numbers their decimal text; null is false.
+  core::Result<std::string> Render(const std::string& name, const nlohmann::json& view) const;
 
  private:
   std::map<std::string, std::string> templates_;

@@ -15,7 +15,10 @@
 #include "db/store.h"
 #include "http/http_server.h"
 #include "templating/template_set.h"
+#include "core/ids.h"
+#include "web/cache_listener.h"
 #include "web/outbox_relay.h"
+#include "web/page_cache.h"
 #include "web/password_hasher.h"
 #include "web/registration.h"
 #include "web/web_app.h"
@@ -88,15 +91,32 @@ int Run(int argc, char** argv) {
   const web::PasswordHasher hasher(config.is_weak_password_hash
                                        ? web::PasswordHasher::Strength::kMinimum
                                        : web::PasswordHasher::Strength::kInteractive);
-  web::Registration registration(*store, hasher, [&relay] { relay.Notify(); });
+  web::Registration registration(*store, hasher, [&relay] { relay.Notify(); }, config.public_url);
   // argon2id uses 64 MiB per hash: one thread per core, and a short queue so that overload is
   // answered with 503 at once instead of waiting.
   // Niced, so the I/O thread always gets a core to answer on while every core hashes.
   core::WorkerPool blocking_pool(config.hash_threads, 256, /*nice_increment=*/5);
-  web::WebApp app({*store, registration, blocking_pool, templates, metrics,
-                   [&relay] { return relay.is_connected(); }});
+  // Database work for pages, posts, sessions: short, so a few threads and a deeper queue.
+  core::WorkerPool db_pool(config.db_threads, 1024);
+
+  // Rendered pages, kept coherent with the other instances over the `cache` exchange.
+  web::PageCache page_cache(config.page_cache_bytes, metrics);
+  web::CacheListenerOptions cache_options;
+  cache_options.heartbeat = config.amqp_heartbeat;
+  cache_options.topology = topology;
+  cache_options.instance = core::NewUuid();
+  web::CacheListener cache_listener(broker, cache_options, page_cache, metrics);
+
+  web::WebOptions web_options;
+  web_options.public_url = config.public_url;
+  web_options.rate_limit_per_minute = config.rate_limit_per_minute;
+  web_options.static_dir = config.static_dir;
+  web::WebApp app({*store, registration, hasher, blocking_pool, db_pool, templates, metrics,
+                   page_cache, [&relay] { return relay.is_connected(); },
+                   [&relay] { relay.Notify(); }, web_options});
 
   relay.Start();
+  if (config.page_cache_bytes > 0) cache_listener.Start();
   auto server = OrExit(http::HttpServer::Start(
                            config.http_addr, config.io_threads,
                            [&app](http::HttpRequest request, http::Responder respond) {
@@ -113,8 +133,11 @@ int Run(int argc, char** argv) {
   // Stop taking requests, let accepted registrations commit, then let the relay publish them.
   server->Stop();
   blocking_pool.Stop();
+  db_pool.Stop();
+  cache_listener.Stop();
   relay.Notify();
   relay.Stop();
+  (void)store->ReleaseOutboxClaims();  // another instance may publish what is left at once
   core::LogInfo("inkwell-web stopped");
   core::Log::SetSink(nullptr);
   log_publisher.Stop();

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/traceparent.h"
 #include "core/utf8.h"
+#include "web/auth.h"
 
 namespace inkwell::web {
 namespace {
@@ -61,11 +62,33 @@ tl::expected<void, RegistrationError> ValidateRegistration(const RegistrationInp
   return {};
 }
 
-db::OutboxMessage WelcomeEmailCommand(const RegistrationInput& input, const std::string& traceparent) {
+std::string ConfirmUrl(const std::string& public_url, const std::string& token) {
+  std::string base = public_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/confirm?token=" + token;
+}
+
+db::OutboxMessage WelcomeEmailCommand(const RegistrationInput& input, const std::string& traceparent,
+                                      const std::string& confirm_url) {
   contracts::EmailRequest request;
   request.to = input.email;
   request.template_name = "welcome";
   request.data = {{"email", input.email}, {"name", input.name}};
+  if (!confirm_url.empty()) request.data["confirm_url"] = confirm_url;
+  return db::OutboxMessage{core::NewUuid(),
+                           amqp::kEmailExchange,
+                           amqp::kEmailSendKey,
+                           std::string(contracts::kEmailRequestType),
+                           contracts::EncodeEmailRequest(request),
+                           traceparent};
+}
+
+db::OutboxMessage ConfirmEmailCommand(const db::User& user, const std::string& traceparent,
+                                      const std::string& confirm_url) {
+  contracts::EmailRequest request;
+  request.to = user.email;
+  request.template_name = "confirm";
+  request.data = {{"email", user.email}, {"name", user.name}, {"confirm_url", confirm_url}};
   return db::OutboxMessage{core::NewUuid(),
                            amqp::kEmailExchange,
                            amqp::kEmailSendKey,
@@ -96,11 +119,17 @@ tl::expected<std::int64_t, RegistrationError> Registration::Register(
   if (auto valid = ValidateRegistration(input); !valid) return tl::unexpected(valid.error());
   auto hash = hasher_.Hash(input.password);
   if (!hash) return tl::unexpected(RegistrationError{hash.error(), ""});
-  const db::NewUser user{input.name, input.email, std::move(*hash)};
+  // The link in the welcome mail confirms the address; only its hash is stored.
+  const std::string token = NewSecretToken();
+  const std::string confirm_url = ConfirmUrl(public_url_, token);
+  const auto expires = std::chrono::system_clock::now() + kConfirmationLifetime;
+  const db::NewUser user{input.name, input.email, std::move(*hash), HashToken(token),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             expires.time_since_epoch()).count()};
   const auto started = std::chrono::system_clock::now();
   const auto started_steady = std::chrono::steady_clock::now();
   auto id = store_.CreateUser(user, [&](std::int64_t user_id) {
-    return std::vector<db::OutboxMessage>{WelcomeEmailCommand(input, traceparent),
+    return std::vector<db::OutboxMessage>{WelcomeEmailCommand(input, traceparent, confirm_url),
                                           UserRegisteredEvent(user_id, input, traceparent)};
   });
   core::Log::Span("outbox insert", core::TraceIdOf(traceparent), started,

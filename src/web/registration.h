@@ -27,8 +27,15 @@ struct RegistrationError {
 // The message is fit to show the user.
 tl::expected<void, RegistrationError> ValidateRegistration(const RegistrationInput& input);
 
-// The outbox message that asks the mailer for the welcome e-mail.
-db::OutboxMessage WelcomeEmailCommand(const RegistrationInput& input, const std::string& traceparent);
+// The outbox message that asks the mailer for the welcome e-mail, which carries the link that
+// confirms the address (confirm_url; empty: no link).
+db::OutboxMessage WelcomeEmailCommand(const RegistrationInput& input, const std::string& traceparent,
+                                      const std::string& confirm_url = "");
+// The mail with a new confirmation link (template "confirm"), for "send me a new link".
+db::OutboxMessage ConfirmEmailCommand(const db::User& user, const std::string& traceparent,
+                                      const std::string& confirm_url);
+// public_url + "/confirm?token=" + token.
+std::string ConfirmUrl(const std::string& public_url, const std::string& token);
 // The user.registered event for the `events` exchange.
 db::OutboxMessage UserRegisteredEvent(std::int64_t user_id, const RegistrationInput& input,
                                       const std::string& traceparent);
@@ -38,8 +45,11 @@ db::OutboxMessage UserRegisteredEvent(std::int64_t user_id, const RegistrationIn
 class Registration {
  public:
   // on_committed is called after each successful commit (it wakes the outbox relay).
-  Registration(db::Store& store, const PasswordHasher& hasher, std::function<void()> on_committed)
-      : store_(store), hasher_(hasher), on_committed_(std::move(on_committed)) {}
+  // public_url is where the confirmation link in the welcome mail points ("" makes it relative).
+  Registration(db::Store& store, const PasswordHasher& hasher, std::function<void()> on_committed,
+               std::string public_url = "")
+      : store_(store), hasher_(hasher), on_committed_(std::move(on_committed)),
+        public_url_(std::move(public_url)) {}
 
   // The new user's id. kInvalidArgument (with the field), kConflict for a known e-mail,
   // kUnavailable when the database is.
@@ -50,6 +60,7 @@ class Registration {
   db::Store& store_;
   const PasswordHasher& hasher_;
   std::function<void()> on_committed_;
+  std::string public_url_;
 };
 
 }  // namespace inkwell::web

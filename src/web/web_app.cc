@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <memory>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/log.h"
 #include "core/traceparent.h"
 #include "http/form.h"
+#include "web/auth.h"
 
 namespace inkwell::web {
 namespace {
@@ -16,16 +18,55 @@ namespace {
 using core::ErrorCode;
 using Json = nlohmann::json;
 
-bool HasMediaType(const http::HttpRequest& request, std::string_view media_type) {
-  std::string value = request.Header("content-type");
-  value = value.substr(0, value.find(';'));
-  while (!value.empty() && value.back() == ' ') value.pop_back();
-  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return value == media_type;
+// Route labels for metrics: patterns, never raw paths, so scanners cannot grow the label set.
+std::string RouteLabel(const std::string& path) {
+  static const char* const kExact[] = {
+      "/", "/register", "/registered", "/login", "/logout", "/confirm", "/confirm/resend",
+      "/pages", "/pages/new", "/posts", "/posts/new", "/healthz", "/readyz", "/metrics",
+      "/static/style.css", "/api/v1/users", "/api/v1/sessions", "/api/v1/sessions/current",
+      "/api/v1/confirmations", "/api/v1/pages", "/api/v1/posts"};
+  for (const char* exact : kExact) {
+    if (path == exact) return path;
+  }
+  const auto with = [&](std::string_view prefix, std::string_view pattern) -> std::string {
+    if (!path.starts_with(prefix) || path.size() == prefix.size()) return {};
+    std::string_view rest = std::string_view(path).substr(prefix.size());
+    const std::size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return std::string(pattern);
+    const std::string_view tail = rest.substr(slash);
+    for (std::string_view known : {"/edit", "/delete", "/comments"}) {
+      if (tail == known) return std::string(pattern) + std::string(known);
+    }
+    return {};
+  };
+  for (const auto& [prefix, pattern] :
+       {std::pair{"/api/v1/pages/", "/api/v1/pages/{slug}"}, std::pair{"/api/v1/posts/", "/api/v1/posts/{id}"},
+        std::pair{"/page/", "/page/{slug}"}, std::pair{"/posts/", "/posts/{id}"}}) {
+    if (std::string label = with(prefix, pattern); !label.empty()) return label;
+  }
+  return "other";
 }
 
-http::HttpResponse Json201(const Json& body) {
-  return http::HttpResponse{201, "application/json", {}, body.dump() + "\n"};
+// ?notice=<code> after a redirect: only our own sentences, never text from the address.
+std::string NoticeText(const std::string& query) {
+  auto fields = http::ParseForm(query);
+  if (!fields) return {};
+  const auto found = fields->find("notice");
+  if (found == fields->end()) return {};
+  const std::string& code = found->second;
+  if (code == "logged_out") return "You are logged out. See you soon!";
+  if (code == "deleted") return "Deleted.";
+  if (code == "resent") {
+    return "If an account with that address is waiting for confirmation, we sent it a new link.";
+  }
+  return {};
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return file ? text.str() : std::string();
 }
 
 }  // namespace
@@ -48,7 +89,18 @@ http::HttpResponse JsonError(int status, std::string_view code, const std::strin
 }
 
 WebApp::WebApp(Dependencies dependencies)
-    : deps_(std::move(dependencies)), register_page_(Page(200, "web/register.html", {{"title", "Register"}})) {}
+    : deps_(std::move(dependencies)),
+      rate_limiter_(deps_.options.rate_limit_per_minute),
+      is_secure_cookies_(deps_.options.public_url.starts_with("https://")),
+      style_css_(ReadFile(deps_.options.static_dir + "/style.css")) {
+  if (style_css_.empty()) {
+    core::LogWarn("no style sheet: pages will be unstyled (set INKWELL_STATIC_DIR)",
+                  {{"path", deps_.options.static_dir + "/style.css"}});
+  }
+  // A hash to verify when the e-mail address is unknown, so that an unknown address and a
+  // wrong password take the same time and get the same answer.
+  if (auto dummy = deps_.hasher.Hash(NewSecretToken())) dummy_password_hash_ = std::move(*dummy);
+}
 
 void WebApp::CountRequest(const std::string& route, int status) {
   deps_.metrics
@@ -57,17 +109,18 @@ void WebApp::CountRequest(const std::string& route, int status) {
       .Increment();
 }
 
+void WebApp::Written() const {
+  if (deps_.on_outbox_written) deps_.on_outbox_written();
+}
+
 void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
   const std::string traceparent = core::ContinueTrace(request.Header("traceparent"));
-  // Every answer carries the trace id and is counted; wrap the responder once here.
   auto shared_respond = std::make_shared<http::Responder>(std::move(respond));
-  // Known routes only, so that scanners cannot grow the label set without bound.
-  static const std::set<std::string> kRoutes = {"/", "/register", "/registered", "/healthz",
-                                                "/readyz", "/metrics", "/api/v1/users"};
-  const std::string route = kRoutes.contains(request.path) ? request.path : std::string("other");
+  const std::string route = RouteLabel(request.path);
   const std::string method = request.method;
   const auto started = std::chrono::system_clock::now();
   const auto started_steady = std::chrono::steady_clock::now();
+  // Every answer carries the trace id and is counted and timed: wrap the responder once here.
   http::Responder answer = [this, shared_respond, traceparent, route, method, started,
                             started_steady](http::HttpResponse response) {
     core::Log::Span("http request", core::TraceIdOf(traceparent), started,
@@ -88,7 +141,7 @@ void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
   };
   const core::TraceScope trace(core::TraceIdOf(traceparent));
   try {
-    Route(request, traceparent, answer);
+    Route(request, route, traceparent, answer);
   } catch (const std::exception& exception) {
     core::LogError("request failed", {{"path", request.path}, {"error", exception.what()},
                                       {"traceparent", traceparent}});
@@ -96,52 +149,162 @@ void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
   }
 }
 
-void WebApp::Route(const http::HttpRequest& request, const std::string& traceparent,
-                   http::Responder& respond) {
+void WebApp::Offload(core::WorkerPool& pool, const http::HttpRequest& request,
+                     http::Responder& respond, Task task) {
+  const bool is_api = request.path.starts_with("/api/");
+  const std::string path = request.path;
+  auto job = [this, respond, task = std::move(task), is_api, path]() mutable {
+    http::HttpResponse response;
+    try {
+      response = task();
+    } catch (const std::exception& exception) {
+      // The last catch for a request: a bug costs this request (500), never the service,
+      // and the client still gets an answer.
+      core::LogError("request failed", {{"path", path}, {"error", exception.what()}});
+      response = is_api ? JsonError(500, "internal", "internal error")
+                        : ErrorPage(500, "Something went wrong",
+                                    "We could not answer this request. Please try again.", Visitor{});
+    }
+    respond(std::move(response));
+  };
+  if (!pool.Submit(std::move(job))) {
+    http::HttpResponse busy =
+        is_api ? JsonError(503, "unavailable", "the service is busy; retry in a moment")
+               : ErrorPage(503, "Very busy", "We are very busy; please try again in a moment.",
+                           Visitor{});
+    busy.headers.emplace_back("Retry-After", "1");
+    respond(std::move(busy));
+  }
+}
+
+void WebApp::Route(const http::HttpRequest& request, const std::string& route,
+                   const std::string& traceparent, http::Responder& respond) {
   const std::string& path = request.path;
   const bool is_get = request.method == "GET" || request.method == "HEAD";
-  const bool is_post = request.method == "POST";
-  const bool is_api = path.starts_with("/api/");
   auto not_allowed = [&](const char* allow) {
-    http::HttpResponse response =
-        is_api ? JsonError(405, "method_not_allowed", "use " + std::string(allow) + " on " + path)
-               : Page(405, "web/error.html", {{"title", "Method not allowed"},
-                                         {"message", "This address does not accept that request."}});
+    http::HttpResponse response = JsonError(405, "method_not_allowed",
+                                            "use " + std::string(allow) + " on " + path);
     response.headers.emplace_back("Allow", allow);
     respond(std::move(response));
   };
-
-  if (path == "/healthz") {
+  if (route == "/healthz") {
     if (!is_get) return not_allowed("GET");
     return respond(http::HttpResponse{200, "text/plain; charset=utf-8", {}, "ok\n"});
   }
-  if (path == "/readyz") {
+  if (route == "/readyz") {
     if (!is_get) return not_allowed("GET");
-    return respond(Readiness());
+    return Offload(deps_.db_pool, request, respond, [this] { return Readiness(); });
   }
-  if (path == "/metrics") {
+  if (route == "/metrics") {
     if (!is_get) return not_allowed("GET");
     return respond(http::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
                                       deps_.metrics.Render()});
   }
-  if (path == "/" || path == "/register") {
-    if (is_get) return respond(register_page_);
-    if (is_post && path == "/register") return RegisterFromForm(request, traceparent, respond);
-    return not_allowed(path == "/" ? "GET" : "GET, POST");
-  }
-  if (path == "/registered") {
+  if (route == "/static/style.css") {
     if (!is_get) return not_allowed("GET");
-    auto query = http::ParseForm(request.query);
-    const std::string email = query && query->contains("email") ? query->at("email") : "";
-    return respond(Page(200, "web/registered.html", {{"title", "Welcome"}, {"email", email}}));
+    http::HttpResponse css{200, "text/css; charset=utf-8", {}, style_css_};
+    css.headers.emplace_back("Cache-Control", "public, max-age=300");
+    return respond(std::move(css));
   }
-  if (path == "/api/v1/users") {
-    if (!is_post) return not_allowed("POST");
-    return RegisterFromJson(request, traceparent, respond);
+  if (path.starts_with("/api/")) return RouteApi(request, traceparent, respond);
+  RouteSite(request, traceparent, respond);
+}
+
+Visitor WebApp::Identify(const http::HttpRequest& request, bool is_api) {
+  Visitor visitor;
+  std::string token;
+  if (is_api) {
+    token = BearerToken(request);  // the API never reads cookies, so it needs no CSRF token
+  } else {
+    const auto cookies = ParseCookies(request.Header("cookie"));
+    if (auto found = cookies.find(std::string(kSessionCookie)); found != cookies.end()) token = found->second;
+    if (auto found = cookies.find(std::string(kCsrfCookie)); found != cookies.end() &&
+                                                              LooksLikeToken(found->second)) {
+      visitor.csrf_token = found->second;
+    }
+    if (visitor.csrf_token.empty()) {
+      visitor.csrf_token = NewSecretToken();
+      visitor.is_new_csrf = true;
+    }
+    visitor.notice = NoticeText(request.query);
   }
-  if (is_api) return respond(JsonError(404, "not_found", "no such API route: " + path));
-  respond(Page(404, "web/error.html", {{"title", "Not found"},
-                                  {"message", "There is no page at this address."}}));
+  if (LooksLikeToken(token)) {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    auto user = deps_.store.FindSession(HashToken(token), now);
+    if (!user) throw std::runtime_error("session lookup: " + user.error().message);
+    if (*user) {
+      visitor.user = std::move(**user);
+      visitor.session_token = token;
+    }
+  }
+  return visitor;
+}
+
+http::HttpResponse WebApp::Html(int status, const std::string& name, Json view,
+                                const Visitor& visitor) {
+  if (visitor.user) view["user"] = {{"id", visitor.user->id}, {"name", visitor.user->name}};
+  view["csrf_token"] = visitor.csrf_token;
+  if (!visitor.notice.empty()) view["notice"] = visitor.notice;
+  auto html = deps_.templates.Render(name, view);
+  if (!html) {
+    core::LogError("page template failed", {{"template", name}, {"error", html.error().message}});
+    return http::HttpResponse{500, "text/plain; charset=utf-8", {}, "internal error\n"};
+  }
+  http::HttpResponse response{status, "text/html; charset=utf-8", {}, std::move(*html)};
+  if (visitor.is_new_csrf) {
+    response.headers.emplace_back(
+        "Set-Cookie", CookieHeader(kCsrfCookie, visitor.csrf_token, kSessionLifetime, is_secure_cookies_));
+  }
+  if (visitor.user) response.headers.emplace_back("Cache-Control", "private, no-store");
+  return response;
+}
+
+http::HttpResponse WebApp::ErrorPage(int status, const std::string& title,
+                                     const std::string& message, const Visitor& visitor) {
+  return Html(status, "web/error.html", {{"title", title}, {"message", message}}, visitor);
+}
+
+http::HttpResponse WebApp::Redirect(const std::string& location) {
+  http::HttpResponse redirect{303, "text/plain; charset=utf-8", {}, "see " + location + "\n"};
+  redirect.headers.emplace_back("Location", location);
+  return redirect;
+}
+
+std::optional<http::HttpResponse> WebApp::CheckCsrf(const http::HttpRequest& request,
+                                                    const std::map<std::string, std::string>& form,
+                                                    const Visitor& visitor) {
+  (void)request;
+  const auto sent = form.find(std::string(kCsrfField));
+  // Double submit: the form's hidden field must equal the visitor's own HttpOnly, SameSite
+  // cookie, which another site can neither read nor set.
+  if (!visitor.is_new_csrf && sent != form.end() && SecretEquals(sent->second, visitor.csrf_token)) {
+    return std::nullopt;
+  }
+  return ErrorPage(403, "Form expired",
+                   "This form was not sent from this site's own page, or it expired. Go back, "
+                   "reload the page and send it again.",
+                   visitor);
+}
+
+std::optional<http::HttpResponse> WebApp::Throttle(const std::string& action,
+                                                   const http::HttpRequest& request, bool is_api) {
+  const auto wait = rate_limiter_.Acquire(action + " " + request.client_address);
+  if (wait.count() == 0) return std::nullopt;
+  deps_.metrics
+      .AddCounter("inkwell_http_rate_limited_total", "Requests refused by the rate limit, by action",
+                  "action=\"" + action + "\"")
+      .Increment();
+  const std::string message = "too many " + action + " attempts from your address; try again in " +
+                              std::to_string(wait.count()) + " s";
+  http::HttpResponse response =
+      is_api ? JsonError(429, "rate_limited", message)
+             : ErrorPage(429, "Slow down", "Too many attempts from your address. Please try again in " +
+                                               std::to_string(wait.count()) + " seconds.",
+                         Visitor{});
+  response.headers.emplace_back("Retry-After", std::to_string(wait.count()));
+  return response;
 }
 
 http::HttpResponse WebApp::Readiness() {
@@ -150,116 +313,6 @@ http::HttpResponse WebApp::Readiness() {
   if (!deps_.is_broker_connected()) problems += "broker: not connected\n";
   if (problems.empty()) return http::HttpResponse{200, "text/plain; charset=utf-8", {}, "ready\n"};
   return http::HttpResponse{503, "text/plain; charset=utf-8", {}, problems};
-}
-
-http::HttpResponse WebApp::Page(int status, const std::string& name,
-                                const templating::TemplateValues& values) {
-  auto html = deps_.templates.Render(name, values);
-  if (!html) {
-    core::LogError("page template failed", {{"template", name}, {"error", html.error().message}});
-    return http::HttpResponse{500, "text/plain; charset=utf-8", {}, "internal error\n"};
-  }
-  return http::HttpResponse{status, "text/html; charset=utf-8", {}, std::move(*html)};
-}
-
-http::HttpResponse WebApp::FormError(int status, const RegistrationInput& input,
-                                     const std::string& message) {
-  // The typed values come back into the form (escaped by the template), never the password.
-  return Page(status, "web/register.html",
-              {{"title", "Register"}, {"error", message}, {"name", input.name}, {"email", input.email}});
-}
-
-tl::expected<std::int64_t, RegistrationError> WebApp::RegisterOrInternalError(
-    const RegistrationInput& input, const std::string& traceparent) {
-  // The last catch for a registration: a bug costs this request (500), and it still gets an
-  // answer, never a hung connection.
-  try {
-    return deps_.registration.Register(input, traceparent);
-  } catch (const std::exception& exception) {
-    core::LogError("registration failed", {{"error", exception.what()}});
-    return tl::unexpected(
-        RegistrationError{core::Error{ErrorCode::kInternal, "internal error"}, ""});
-  }
-}
-
-void WebApp::RegisterFromForm(const http::HttpRequest& request, const std::string& traceparent,
-                              http::Responder& respond) {
-  RegistrationInput input;
-  if (request.is_body_too_large) {
-    return respond(FormError(413, input, "The form was too large (at most 64 KiB)."));
-  }
-  if (!HasMediaType(request, "application/x-www-form-urlencoded")) {
-    return respond(FormError(415, input,
-                             "The form must be sent as application/x-www-form-urlencoded."));
-  }
-  auto fields = http::ParseForm(request.body);
-  if (!fields) return respond(FormError(400, input, "The form data is malformed."));
-  for (const auto& [name, target] : {std::pair{"user_name", &input.name},
-                                     std::pair{"user_email", &input.email},
-                                     std::pair{"user_password", &input.password}}) {
-    if (auto found = fields->find(name); found != fields->end()) *target = found->second;
-  }
-  if (auto valid = ValidateRegistration(input); !valid) {
-    return respond(FormError(400, input, valid.error().error.message));
-  }
-  auto task = [this, input, traceparent, respond]() mutable {
-    const core::TraceScope trace(core::TraceIdOf(traceparent));
-    auto id = RegisterOrInternalError(input, traceparent);
-    if (!id) return respond(FormError(StatusFor(id.error().error.code), input, id.error().error.message));
-    http::HttpResponse redirect{303, "text/plain; charset=utf-8", {}, "registered\n"};
-    redirect.headers.emplace_back("Location", "/registered?email=" + http::UrlEncode(input.email));
-    respond(std::move(redirect));
-  };
-  if (!deps_.blocking_pool.Submit(std::move(task))) {
-    http::HttpResponse busy = FormError(503, input, "We are very busy; please try again in a moment.");
-    busy.headers.emplace_back("Retry-After", "1");
-    respond(std::move(busy));
-  }
-}
-
-void WebApp::RegisterFromJson(const http::HttpRequest& request, const std::string& traceparent,
-                              http::Responder& respond) {
-  if (request.is_body_too_large) {
-    return respond(JsonError(413, "payload_too_large", "request body is over 64 KiB"));
-  }
-  if (!HasMediaType(request, "application/json")) {
-    return respond(JsonError(415, "unsupported_media_type",
-                             "send the body as application/json"));
-  }
-  const Json body = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    return respond(JsonError(400, "invalid_argument",
-                             "body must be a JSON object in UTF-8: {\"name\", \"email\", \"password\"}"));
-  }
-  RegistrationInput input;
-  for (const auto& [name, target] : {std::pair{"name", &input.name}, std::pair{"email", &input.email},
-                                     std::pair{"password", &input.password}}) {
-    const auto found = body.find(name);
-    if (found == body.end() || found->is_null()) continue;  // reported as missing below
-    if (!found->is_string()) {
-      return respond(JsonError(400, "invalid_argument",
-                               std::string("field \"") + name + "\" must be a string"));
-    }
-    *target = found->get<std::string>();
-  }
-  if (auto valid = ValidateRegistration(input); !valid) {
-    return respond(JsonError(400, "invalid_argument", valid.error().error.message));
-  }
-  auto task = [this, input, traceparent, respond]() mutable {
-    const core::TraceScope trace(core::TraceIdOf(traceparent));
-    auto id = RegisterOrInternalError(input, traceparent);
-    if (!id) {
-      const core::Error& error = id.error().error;
-      return respond(JsonError(StatusFor(error.code), core::NameOf(error.code), error.message));
-    }
-    http::HttpResponse created = Json201({{"id", *id}, {"name", input.name}, {"email", input.email}});
-    respond(std::move(created));
-  };
-  if (!deps_.blocking_pool.Submit(std::move(task))) {
-    http::HttpResponse busy = JsonError(503, "unavailable", "too many registrations at once; retry");
-    busy.headers.emplace_back("Retry-After", "1");
-    respond(std::move(busy));
-  }
 }
 
 }  // namespace inkwell::web

@@ -1,0 +1,41 @@
+#include "web/rate_limiter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
+namespace inkwell::web {
+
+void RateLimiter::Refill(Bucket& bucket, Clock::time_point now) const {
+  const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();
+  if (elapsed > 0) {
+    bucket.tokens = std::min<double>(per_minute_, bucket.tokens + elapsed * per_minute_ / 60.0);
+    bucket.updated = now;
+  }
+}
+
+std::chrono::seconds RateLimiter::Acquire(const std::string& key, Clock::time_point now) {
+  if (per_minute_ == 0) return std::chrono::seconds(0);
+  std::lock_guard lock(mutex_);
+  auto found = buckets_.find(key);
+  if (found == buckets_.end()) {
+    if (buckets_.size() >= max_keys_) {
+      for (auto it = buckets_.begin(); it != buckets_.end();) {
+        Refill(it->second, now);
+        it = it->second.tokens >= per_minute_ ? buckets_.erase(it) : std::next(it);
+      }
+      if (buckets_.size() >= max_keys_) return std::chrono::seconds(60);
+    }
+    found = buckets_.emplace(key, Bucket{static_cast<double>(per_minute_), now}).first;
+  }
+  Bucket& bucket = found->second;
+  Refill(bucket, now);
+  if (bucket.tokens >= 1.0) {
+    bucket.tokens -= 1.0;
+    return std::chrono::seconds(0);
+  }
+  const double wait = (1.0 - bucket.tokens) * 60.0 / per_minute_;
+  return std::chrono::seconds(std::max<long>(1, static_cast<long>(std::ceil(wait))));
+}
+
+}  // namespace inkwell::web
