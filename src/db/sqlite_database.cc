@@ -77,6 +77,8 @@ core::Result<SqliteDatabase::Statement> SqliteDatabase::Prepare(std::string_view
 
 std::int64_t SqliteDatabase::LastInsertId() const { return sqlite3_last_insert_rowid(db_.get()); }
 
+std::int64_t SqliteDatabase::Changes() const { return sqlite3_changes(db_.get()); }
+
 SqliteDatabase::Statement& SqliteDatabase::Statement::Bind(int index, std::string_view text) {
   sqlite3_bind_text(statement_.get(), index, text.data(), static_cast<int>(text.size()),
                     SQLITE_TRANSIENT);

@@ -45,6 +45,8 @@ class SqliteDatabase {
   core::Result<Statement> Prepare(std::string_view sql);
 
   std::int64_t LastInsertId() const;
+  // Rows changed by the last INSERT, UPDATE or DELETE on this connection.
+  std::int64_t Changes() const;
 
   // Applies, in order, the migrations whose version is above the recorded one, each in its own
   // transaction, recording it in schema_migrations.

@@ -1,14 +1,27 @@
 #include "db/sqlite_store.h"
 
-#include <chrono>
+#include <array>
+#include <random>
 
 namespace inkwell::db {
 namespace {
 
 using core::ErrorCode;
 
-// Version N is element N-1. Append only: a released migration never changes.
-const std::vector<std::string>& Migrations() {
+// A random 128-bit id, hex: tells this store's outbox claims from other instances'.
+std::string RandomOwnerId() {
+  std::random_device random;
+  static constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
+                                                '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+  std::string id;
+  for (int i = 0; i < 32; ++i) id.push_back(kHex[random() % kHex.size()]);
+  return id;
+}
+
+}  // namespace
+
+const std::vector<std::string>& SqliteStore::Migrations() {
+  // Version N is element N-1. Append only: a released migration never changes.
   static const std::vector<std::string> migrations = {
       // 1: accounts and the transactional outbox.
       "CREATE TABLE users ("
@@ -32,32 +45,80 @@ const std::vector<std::string>& Migrations() {
       "  next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,"
       "  last_error TEXT);"
       "CREATE INDEX outbox_pending ON outbox(id) WHERE sent_at_ms IS NULL",
+      // 2: e-mail confirmation, sessions, content, and outbox claims for several relays.
+      // Users who registered before confirmation existed count as confirmed.
+      "ALTER TABLE users ADD COLUMN confirmed_at_ms INTEGER;"
+      "UPDATE users SET confirmed_at_ms = created_at_ms;"
+      "CREATE TABLE confirmation_tokens ("
+      "  token_hash TEXT PRIMARY KEY,"
+      "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+      "  expires_at_ms INTEGER NOT NULL,"
+      "  used_at_ms INTEGER);"
+      "CREATE INDEX confirmation_tokens_user ON confirmation_tokens(user_id);"
+      "CREATE TABLE sessions ("
+      "  session_hash TEXT PRIMARY KEY,"
+      "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+      "  created_at_ms INTEGER NOT NULL,"
+      "  expires_at_ms INTEGER NOT NULL);"
+      "CREATE INDEX sessions_user ON sessions(user_id);"
+      "CREATE TABLE pages ("
+      "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+      "  slug TEXT NOT NULL UNIQUE,"
+      "  title TEXT NOT NULL,"
+      "  body TEXT NOT NULL,"
+      "  author_id INTEGER NOT NULL REFERENCES users(id),"
+      "  created_at_ms INTEGER NOT NULL,"
+      "  updated_at_ms INTEGER NOT NULL);"
+      "CREATE INDEX pages_updated ON pages(updated_at_ms);"
+      "CREATE TABLE posts ("
+      "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+      "  title TEXT NOT NULL,"
+      "  body TEXT NOT NULL,"
+      "  is_published INTEGER NOT NULL DEFAULT 0,"
+      "  author_id INTEGER NOT NULL REFERENCES users(id),"
+      "  created_at_ms INTEGER NOT NULL,"
+      "  updated_at_ms INTEGER NOT NULL);"
+      "CREATE INDEX posts_created ON posts(created_at_ms);"
+      "CREATE TABLE comments ("
+      "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+      "  post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,"
+      "  author_id INTEGER NOT NULL REFERENCES users(id),"
+      "  body TEXT NOT NULL,"
+      "  created_at_ms INTEGER NOT NULL);"
+      "CREATE INDEX comments_post ON comments(post_id, created_at_ms);"
+      "ALTER TABLE outbox ADD COLUMN claimed_by TEXT;"
+      "ALTER TABLE outbox ADD COLUMN claimed_until_ms INTEGER",
   };
   return migrations;
 }
 
-std::int64_t NowMs() {
+std::int64_t SqliteStore::NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-}  // namespace
+core::Result<void> SqliteStore::CheckPaging(std::int64_t offset, std::int64_t limit) {
+  if (offset < 0 || limit < 0) {
+    return core::Fail(ErrorCode::kInvalidArgument, "offset and limit must not be negative");
+  }
+  return {};
+}
 
-core::Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+core::Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const std::string& path, std::chrono::milliseconds outbox_lease) {
   auto database = SqliteDatabase::Open(path);
   if (!database) return tl::unexpected(database.error());
   if (auto migrated = database->Migrate(Migrations()); !migrated) {
     return tl::unexpected(migrated.error());
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*database)));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(*database), RandomOwnerId(), outbox_lease));
 }
 
-template <typename Body>
-auto SqliteStore::InTransaction(Body&& body) -> decltype(body()) {
-  if (auto begun = database_.Execute("BEGIN IMMEDIATE"); !begun) {
-    return tl::unexpected(begun.error());
-  }
+core::Result<void> SqliteStore::InTransaction(const char* begin,
+                                              const std::function<core::Result<void>()>& body) {
+  if (auto begun = database_.Execute(begin); !begun) return begun;
   auto result = body();
   if (!result) {
     (void)database_.Execute("ROLLBACK");
@@ -65,133 +126,45 @@ auto SqliteStore::InTransaction(Body&& body) -> decltype(body()) {
   }
   if (auto committed = database_.Execute("COMMIT"); !committed) {
     (void)database_.Execute("ROLLBACK");
-    return tl::unexpected(committed.error());
+    return committed;
   }
-  return result;
+  return {};
 }
 
-core::Result<std::int64_t> SqliteStore::CreateUser(
-    const NewUser& user,
-    const std::function<std::vector<OutboxMessage>(std::int64_t user_id)>& outbox_for) {
-  // Concurrent registrations share one commit (group commit): one fsync for all of them.
-  std::int64_t created_id = 0;
-  auto written = group_commit_.Run([&]() -> core::Result<void> {
-    const std::int64_t now = NowMs();
-    auto insert_user = database_.Prepare(
-        "INSERT INTO users(name, email, password_hash, created_at_ms) VALUES (?, ?, ?, ?)");
-    if (!insert_user) return tl::unexpected(insert_user.error());
-    insert_user->Bind(1, user.name).Bind(2, user.email).Bind(3, user.password_hash).Bind(4, now);
-    if (auto done = insert_user->Step(); !done) {
-      if (done.error().code == ErrorCode::kConflict) {
-        return core::Fail(ErrorCode::kConflict, "this e-mail address is already registered");
-      }
-      return tl::unexpected(done.error());
-    }
-    const std::int64_t user_id = database_.LastInsertId();
-    auto insert_outbox = database_.Prepare(
-        "INSERT INTO outbox(message_id, exchange, routing_key, type, body, traceparent,"
-        " created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (!insert_outbox) return tl::unexpected(insert_outbox.error());
-    for (const OutboxMessage& message : outbox_for(user_id)) {
-      insert_outbox->Bind(1, message.message_id)
-          .Bind(2, message.exchange)
-          .Bind(3, message.routing_key)
-          .Bind(4, message.type)
-          .Bind(5, message.body)
-          .Bind(6, message.traceparent)
-          .Bind(7, now);
-      if (auto done = insert_outbox->Step(); !done) return tl::unexpected(done.error());
-      if (auto reset = insert_outbox->Reset(); !reset) return tl::unexpected(reset.error());
-    }
-    created_id = user_id;
-    return {};
-  });
-  if (!written) return tl::unexpected(written.error());
-  return created_id;
+core::Result<void> SqliteStore::Write(const std::function<core::Result<void>()>& write) {
+  // Concurrent writers share one commit (group commit): one fsync for all of them.
+  return group_commit_.Run(write);
 }
 
-core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutbox(std::size_t limit) {
-  std::lock_guard lock(mutex_);
-  return SelectOutbox("sent_at_ms IS NULL AND next_attempt_at_ms <= ?1", limit);
-}
-
-core::Result<std::vector<OutboxRow>> SqliteStore::FailingOutbox(std::size_t limit) {
-  std::lock_guard lock(mutex_);
-  return SelectOutbox("sent_at_ms IS NULL AND last_error IS NOT NULL AND ?1 > 0", limit);
-}
-
-core::Result<std::vector<OutboxRow>> SqliteStore::SelectOutbox(const char* condition,
-                                                               std::size_t limit) {
-  auto select = database_.Prepare(
-      std::string("SELECT id, message_id, exchange, routing_key, type, body, traceparent,"
-                  " created_at_ms, attempts, COALESCE(last_error, '') FROM outbox WHERE ") +
-      condition + " ORDER BY id LIMIT ?2");
-  if (!select) return tl::unexpected(select.error());
-  select->Bind(1, NowMs()).Bind(2, static_cast<std::int64_t>(limit));
-  std::vector<OutboxRow> rows;
-  for (;;) {
-    auto has_row = select->Step();
-    if (!has_row) return tl::unexpected(has_row.error());
-    if (!*has_row) break;
-    OutboxRow row;
-    row.id = select->Int(0);
-    row.message = OutboxMessage{select->Text(1), select->Text(2), select->Text(3),
-                                select->Text(4), select->Text(5), select->Text(6)};
-    row.created_at_ms = select->Int(7);
-    row.attempts = static_cast<int>(select->Int(8));
-    row.last_error = select->Text(9);
-    rows.push_back(std::move(row));
+core::Result<void> SqliteStore::InsertOutbox(const std::vector<OutboxMessage>& messages,
+                                             std::int64_t now_ms) {
+  if (messages.empty()) return {};
+  auto insert = database_.Prepare(
+      "INSERT INTO outbox(message_id, exchange, routing_key, type, body, traceparent,"
+      " created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  if (!insert) return tl::unexpected(insert.error());
+  for (const OutboxMessage& message : messages) {
+    insert->Bind(1, message.message_id)
+        .Bind(2, message.exchange)
+        .Bind(3, message.routing_key)
+        .Bind(4, message.type)
+        .Bind(5, message.body)
+        .Bind(6, message.traceparent)
+        .Bind(7, now_ms);
+    if (auto done = insert->Step(); !done) return tl::unexpected(done.error());
+    if (auto reset = insert->Reset(); !reset) return tl::unexpected(reset.error());
   }
-  return rows;
+  return {};
 }
 
-core::Result<void> SqliteStore::MarkOutboxSent(std::span<const std::int64_t> ids) {
-  if (ids.empty()) return {};
-  std::lock_guard lock(mutex_);
-  return InTransaction([&]() -> core::Result<void> {
-    auto update = database_.Prepare("UPDATE outbox SET sent_at_ms = ?, attempts = attempts + 1,"
-                                    " last_error = NULL WHERE id = ?");
-    if (!update) return tl::unexpected(update.error());
-    const std::int64_t now = NowMs();
-    for (const std::int64_t id : ids) {
-      update->Bind(1, now).Bind(2, id);
-      if (auto done = update->Step(); !done) return tl::unexpected(done.error());
-      if (auto reset = update->Reset(); !reset) return tl::unexpected(reset.error());
-    }
-    return {};
-  });
-}
-
-core::Result<void> SqliteStore::RecordOutboxFailure(std::span<const std::int64_t> ids,
-                                                    const std::string& reason) {
-  if (ids.empty()) return {};
-  std::lock_guard lock(mutex_);
-  return InTransaction([&]() -> core::Result<void> {
-    // Back off per row (1 s, 2 s, 4 s ... capped at 5 min) so that a message the broker keeps
-    // refusing is retried, visibly, without a hot loop.
-    auto update = database_.Prepare(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
-        " next_attempt_at_ms = ? + MIN(300000, 1000 * (1 << MIN(attempts, 9))) WHERE id = ?");
-    if (!update) return tl::unexpected(update.error());
-    const std::int64_t now = NowMs();
-    for (const std::int64_t id : ids) {
-      update->Bind(1, reason).Bind(2, now).Bind(3, id);
-      if (auto done = update->Step(); !done) return tl::unexpected(done.error());
-      if (auto reset = update->Reset(); !reset) return tl::unexpected(reset.error());
-    }
-    return {};
-  });
-}
-
-core::Result<OutboxBacklog> SqliteStore::Backlog() {
-  std::lock_guard lock(mutex_);
-  auto select = database_.Prepare(
-      "SELECT COUNT(*), COALESCE(MIN(created_at_ms), 0), COALESCE(SUM(last_error IS NOT NULL), 0)"
-      " FROM outbox WHERE sent_at_ms IS NULL");
+core::Result<void> SqliteStore::RequireUser(std::int64_t id) {
+  auto select = database_.Prepare("SELECT 1 FROM users WHERE id = ?");
   if (!select) return tl::unexpected(select.error());
+  select->Bind(1, id);
   auto has_row = select->Step();
   if (!has_row) return tl::unexpected(has_row.error());
-  return OutboxBacklog{select->Int(0), select->Int(1), select->Int(2)};
+  if (!*has_row) return core::Fail(ErrorCode::kNotFound, "no user " + std::to_string(id));
+  return {};
 }
 
 core::Result<void> SqliteStore::Ping() {

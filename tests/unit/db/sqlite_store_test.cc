@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "db/sqlite_database.h"
 #include "temp_dir.h"
 
 namespace inkwell::db {
@@ -18,7 +19,7 @@ std::int64_t NowMs() {
 }
 
 NewUser User(const std::string& email) {
-  return NewUser{"Ada Lovelace", email, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"};
+  return NewUser{"Ada Lovelace", email, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA", "", 0};
 }
 
 OutboxMessage Welcome(const std::string& message_id) {
@@ -305,6 +306,38 @@ TEST(SqliteStoreTest, ReopeningFileDatabaseAppliesMigrationsOnceAndKeepsData) {
   EXPECT_EQ(duplicate.error().code, core::ErrorCode::kConflict);
   ASSERT_TRUE(pending);
   EXPECT_EQ(pending->size(), 1U);
+}
+
+TEST(SqliteStoreTest, MigratingAVersionOneDatabaseConfirmsItsUsersAndKeepsTheOutbox) {
+  TempDir dir;
+  const std::string path = (dir.path() / "inkwell.db").string();
+  {
+    auto old = SqliteDatabase::Open(path);
+    ASSERT_TRUE(old) << old.error().message;
+    ASSERT_TRUE(old->Migrate({SqliteStore::Migrations().front()}));
+    ASSERT_TRUE(old->Execute(
+        "INSERT INTO users(name, email, password_hash, created_at_ms)"
+        " VALUES ('Ada', 'ada@example.org', 'hash', 1234);"
+        "INSERT INTO outbox(message_id, exchange, routing_key, type, body, created_at_ms)"
+        " VALUES ('m-1', 'email', 'send', 'email.send', '{}', 1234)"));
+  }
+
+  auto store = SqliteStore::Open(path);
+  ASSERT_TRUE(store) << store.error().message;
+  auto existing = (*store)->FindUserByEmail("ada@example.org");
+  auto pending = (*store)->PendingOutbox(10);
+  auto newcomer = (*store)->CreateUser(User("grace@example.org"), {Welcome("m-2")});
+
+  ASSERT_TRUE(existing && *existing);
+  EXPECT_TRUE((*existing)->is_confirmed);
+  EXPECT_EQ((*existing)->created_at_ms, 1234);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1U);
+  EXPECT_EQ(pending->front().message.message_id, "m-1");
+  ASSERT_TRUE(newcomer) << newcomer.error().message;
+  auto fresh = (*store)->FindUser(*newcomer);
+  ASSERT_TRUE(fresh && *fresh);
+  EXPECT_FALSE((*fresh)->is_confirmed);
 }
 
 TEST(OpenStoreTest, OpensSqliteUrl) {
