@@ -36,7 +36,8 @@ class PageCache {
   void Invalidate(const std::string& key_or_prefix);
   void Clear();
   // While disabled (no broker connection: invalidations may be missed) Get misses and Put is
-  // ignored; disabling clears, enabling starts empty.
+  // ignored; disabling clears, enabling starts empty. A new cache is enabled; a CacheListener
+  // disables it when constructed and enables it once it is consuming.
   void SetEnabled(bool is_enabled);
   bool is_enabled() const;
 

@@ -1,11 +1,12 @@
 #include "web/page_cache.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/metrics.h"
 #include "web/cache_listener.h"
@@ -13,7 +14,8 @@
 namespace inkwell::web {
 namespace {
 
-// The value of one unlabelled series in the registry's exposition text, or -1 if absent.
+// The value of one unlabelled series in the registry's exposition text, or -1
+// if absent.
 double MetricValue(const core::Metrics& metrics, const std::string& name) {
   const std::string text = metrics.Render();
   const std::string prefix = "\n" + name + " ";
@@ -80,7 +82,8 @@ TEST(PageCacheTest, EvictsTheLeastRecentlyUsedToStayWithinTheBound) {
   PutNow(cache, "k1", "11111111");
   PutNow(cache, "k2", "22222222");
   PutNow(cache, "k3", "33333333");
-  ASSERT_NE(cache.Get("k1"), nullptr);  // k1 is now the most recently used; k2 the least
+  ASSERT_NE(cache.Get("k1"),
+            nullptr);  // k1 is now the most recently used; k2 the least
 
   PutNow(cache, "k4", "44444444");
 
@@ -179,7 +182,7 @@ TEST(PageCacheTest, PutWithAStampTakenBeforeAnInvalidationStoresNothing) {
   PageCache cache(1024, metrics);
   const std::uint64_t stamp = cache.Stamp();  // the render reads the old version ...
 
-  cache.Invalidate("page:about");  // ... the edit commits and invalidates ...
+  cache.Invalidate("page:about");                 // ... the edit commits and invalidates ...
   cache.Put("page:about", "old version", stamp);  // ... and the render finishes
 
   EXPECT_EQ(cache.Get("page:about"), nullptr);
@@ -253,7 +256,8 @@ TEST(PageCacheTest, GaugesOutliveTheCache) {
     PutNow(cache, "page:a", "a");
   }
 
-  EXPECT_EQ(MetricValue(metrics, "inkwell_page_cache_entries"), 1);  // last value, no crash
+  EXPECT_EQ(MetricValue(metrics, "inkwell_page_cache_entries"),
+            1);  // last value, no crash
 }
 
 TEST(PageCacheTest, ConcurrentUseKeepsTheByteCountExactAndWithinTheBound) {
@@ -396,6 +400,23 @@ TEST_F(ApplyInvalidationTest, RejectsMoreThanAThousandKeys) {
   body += "]}";
 
   ExpectRejected(body);
+}
+
+TEST(CacheListenerTest, CacheIsDisabledUntilTheListenerIsConsuming) {
+  core::Metrics metrics;
+  PageCache cache(1024, metrics);
+  auto unreachable = amqp::BrokerUrl::Parse("amqp://guest:guest@127.0.0.1:1/");
+  ASSERT_TRUE(unreachable);
+
+  CacheListener listener(*unreachable, CacheListenerOptions{}, cache, metrics);
+  listener.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  PutNow(cache, "page:a", "a");
+
+  EXPECT_FALSE(listener.is_connected());
+  EXPECT_FALSE(cache.is_enabled());
+  EXPECT_EQ(cache.Get("page:a"), nullptr);
+  listener.Stop();  // returns promptly while backing off
 }
 
 }  // namespace
