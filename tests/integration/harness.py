@@ -18,6 +18,7 @@ import http.client
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,6 +28,7 @@ import threading
 import time
 import unittest
 import urllib.parse
+import uuid
 from pathlib import Path
 
 import pika
@@ -593,6 +595,9 @@ def web_service(tmp, amqp_url, name="web", db=None, extra_env=None):
         "INKWELL_LOG_LEVEL": LOG_LEVEL,
         "INKWELL_HTTP_ADDR": f"127.0.0.1:{port}",
         "INKWELL_DB_URL": f"sqlite:{db or Path(tmp) / (name + '.db')}",
+        # Every test client is 127.0.0.1 and bulk tests register hundreds of users:
+        # no rate limit unless a test asks for one through extra_env.
+        "INKWELL_RATE_LIMIT_PER_MINUTE": "0",
     }
     env.update(extra_env or {})
     return Service(WEB_BIN, env, f"127.0.0.1:{port}", log_dir=tmp, name=name)
@@ -610,6 +615,235 @@ def mailer_service(tmp, amqp_url, smtp_port, name="mailer", db=None, extra_env=N
     }
     env.update(extra_env or {})
     return Service(MAILER_BIN, env, f"127.0.0.1:{port}", log_dir=tmp, name=name)
+
+
+# --------------------------------------------------------------------------- CMS clients
+
+CONFIRM_LINK_RE = re.compile(r"https?://[^\s<>\"']+/confirm\?token=[A-Za-z0-9_-]+")
+
+
+class HtmlClient:
+    """A browser-like HTML client for one inkwell-web instance: keeps cookies
+    (Set-Cookie in, Cookie out; Max-Age=0 deletes) and never follows redirects.
+    `form_fields(path)` GETs a form page and returns its hidden fields (the
+    `csrf_token`); `submit(path, action, fields)` does that and POSTs the form."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url.rstrip("/")
+        self.cookies = {}
+        self.last_set_cookies = []  # raw Set-Cookie headers of the last response
+
+    def _cookie_header(self, extra=None):
+        h = dict(extra or {})
+        if self.cookies and "Cookie" not in h:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return h
+
+    def _keep(self, headers):
+        self.last_set_cookies = headers.get_all("Set-Cookie") or []
+        for raw in self.last_set_cookies:
+            pair, _, attrs = raw.partition(";")
+            name, _, value = pair.strip().partition("=")
+            attrs_l = attrs.lower().replace(" ", "")
+            if "max-age=0" in attrs_l.split(";") or value == "":
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+
+    def url(self, path):
+        return path if path.startswith("http") else self.base_url + path
+
+    def get(self, path, headers=None):
+        st, h, body = http_get(self.url(path), headers=self._cookie_header(headers))
+        self._keep(h)
+        return st, h, body
+
+    def post(self, path, fields, headers=None):
+        st, h, body = http_post_form(self.url(path), fields, headers=self._cookie_header(headers))
+        self._keep(h)
+        return st, h, body
+
+    def request(self, method, path, body=None, headers=None):
+        st, h, data = _request(method, self.url(path), body=body,
+                               headers=self._cookie_header(headers))
+        self._keep(h)
+        return st, h, data
+
+    def form_fields(self, path):
+        """GET `path` (must be 200) and return its hidden fields (incl. csrf_token)."""
+        st, _, body = self.get(path)
+        if st != 200:
+            raise AssertionError(f"GET {path}: {st}, expected 200\n{body[:300]!r}")
+        return dict(scrape_form(body).hidden)
+
+    @property
+    def csrf_token(self):
+        return self.cookies.get("inkwell_csrf")
+
+    def submit(self, form_path, action, fields):
+        """GET form_path, take its hidden fields (csrf_token), POST `fields` to action."""
+        data = self.form_fields(form_path)
+        data.update(fields)
+        return self.post(action, data)
+
+    def login(self, email, password):
+        """Log in through /login; asserts the 303 and returns the session cookie value."""
+        st, h, body = self.submit("/login", "/login", {"email": email, "password": password})
+        if st != 303 or "inkwell_session" not in self.cookies:
+            raise AssertionError(f"HTML login as {email}: {st} {body[:300]!r}")
+        return self.cookies["inkwell_session"]
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def api_json(method, url, obj=None, token=None, headers=None, timeout=15):
+    """One JSON API call: (status, headers, parsed JSON or None)."""
+    h = dict(headers or {})
+    if token:
+        h.update(bearer(token))
+    body = None
+    if obj is not None:
+        body = json.dumps(obj).encode("utf-8")
+        h.setdefault("Content-Type", "application/json")
+    st, rh, data = _request(method, url, body=body, headers=h, timeout=timeout)
+    try:
+        doc = json.loads(data) if data.strip() else None
+    except ValueError:
+        doc = None
+    return st, rh, doc
+
+
+def confirm_link(mail):
+    """The /confirm?token=... link from a mail's text/plain part (the part is
+    decoded from its Content-Transfer-Encoding, e.g. quoted-printable)."""
+    text = mail.part("text/plain")
+    if text is None:
+        raise AssertionError(f"no text/plain part in {mail!r}")
+    m = CONFIRM_LINK_RE.search(text)
+    if not m:
+        raise AssertionError(f"no /confirm?token= link in the text part of {mail!r}:\n{text}")
+    return m.group(0)
+
+
+def api_register(web, email, password, name="Test User"):
+    """POST /api/v1/users; asserts 201 and returns the user's id."""
+    st, _, doc = api_json("POST", web.base_url + "/api/v1/users",
+                          {"name": name, "email": email, "password": password})
+    if st != 201:
+        raise AssertionError(f"register {email}: {st} {doc!r}")
+    return doc["id"]
+
+
+def register_and_confirm(web, smtp, email=None, password="correct horse battery",
+                         name="Test User", timeout=15):
+    """Register through the API, wait for the welcome mail, follow its confirmation
+    link. Returns a dict: id, email, password, name, confirm_url, mail."""
+    email = email or f"user-{uuid.uuid4().hex[:12]}@example.org"
+    user_id = api_register(web, email, password, name)
+    mail = smtp.wait_for(1, timeout, to=email)[-1]
+    link = confirm_link(mail)
+    st, _, body = http_get(link)
+    if st != 200:
+        raise AssertionError(f"confirm {email} via {link}: {st}\n{body[:300]!r}")
+    return {"id": user_id, "email": email, "password": password, "name": name,
+            "confirm_url": link, "mail": mail}
+
+
+def api_login(web, email, password):
+    """POST /api/v1/sessions; asserts 201 and returns the bearer token."""
+    st, _, doc = api_json("POST", web.base_url + "/api/v1/sessions",
+                          {"email": email, "password": password})
+    if st != 201 or not (doc or {}).get("token"):
+        raise AssertionError(f"login {email}: {st} {doc!r}")
+    return doc["token"]
+
+
+class EventTap:
+    """A pika consumer on its own thread: an exclusive server-named queue bound to
+    `exchange` with `keys`, recording every delivery as (routing_key, body, props).
+    Bodies that are JSON are parsed. start() waits until the binding exists."""
+
+    def __init__(self, node, exchange="events", keys=("#",)):
+        self.node = node
+        self.exchange = exchange
+        self.keys = list(keys)
+        self._cond = threading.Condition()
+        self._events = []
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._error = None
+        self._thread = None
+
+    def start(self, timeout=15):
+        wait_until(lambda: self.node.exists(exchange=self.exchange), timeout,
+                   message=f"exchange {self.exchange!r}")
+        self._thread = threading.Thread(target=self._run, name="event-tap", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout) or self._error:
+            raise AssertionError(f"event tap on {self.exchange!r} did not start: {self._error!r}")
+        return self
+
+    def _run(self):
+        try:
+            params = pika.URLParameters(self.node.url)
+            params.socket_timeout = 5
+            params.connection_attempts = 1
+            conn = pika.BlockingConnection(params)
+            ch = conn.channel()
+            queue = ch.queue_declare("", exclusive=True, auto_delete=True).method.queue
+            for key in self.keys:
+                ch.queue_bind(queue, self.exchange, key)
+            self._ready.set()
+            for method, props, body in ch.consume(queue, auto_ack=True, inactivity_timeout=0.1):
+                if self._stop.is_set():
+                    break
+                if method is None:
+                    continue
+                try:
+                    doc = json.loads(body)
+                except ValueError:
+                    doc = body
+                with self._cond:
+                    self._events.append((method.routing_key, doc, props))
+                    self._cond.notify_all()
+            with contextlib.suppress(Exception):
+                conn.close()
+        except Exception as exc:  # noqa: BLE001 - reported by start() / events()
+            self._error = exc
+            self._ready.set()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def events(self, routing_key=None, where=None):
+        with self._cond:
+            got = list(self._events)
+        return [(k, d, p) for k, d, p in got
+                if (routing_key is None or k == routing_key)
+                and (where is None or (isinstance(d, dict) and where(d)))]
+
+    def wait_for(self, routing_key, count=1, timeout=10, where=None, settle=0.0):
+        """Wait until at least `count` matching events arrived, then `settle` s more;
+        return all matching events (the caller asserts the exact number)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.events(routing_key, where)
+            if len(got) >= count:
+                break
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"expected {count} {routing_key!r} event(s) on {self.exchange!r} within "
+                    f"{timeout}s, got {len(got)}; tap error: {self._error!r}; all: "
+                    f"{[(k, d) for k, d, _ in self.events()][-20:]!r}")
+            with self._cond:
+                self._cond.wait(0.1)
+        if settle:
+            time.sleep(settle)
+        return self.events(routing_key, where)
 
 
 # --------------------------------------------------------------------------- base class

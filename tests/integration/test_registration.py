@@ -1,6 +1,6 @@
 """Registration end to end: inkwell-web + inkwell-mailer + a private RabbitMQ
 node + an in-process SMTP server. One welcome mail per accepted registration,
-none for a rejected one."""
+none for a rejected one (including a form POST without the CSRF cookie + field)."""
 
 import json
 import os
@@ -151,6 +151,38 @@ class RegistrationTest(harness.IntegrationCase):
         self.assert_welcome_once(address)
         time.sleep(REJECT_SETTLE - DUP_SETTLE)
         self.assertEqual(len(self.smtp.messages_to(address)), 1)
+
+    def test_forged_csrf_is_refused_without_mail(self):
+        """The register form is double-submit protected: the hidden csrf_token must
+        equal the visitor's inkwell_csrf cookie (both from GET /register)."""
+        _, hidden, headers = self.form_defaults()
+        self.assertTrue(hidden.get("csrf_token"), "no csrf_token field on /register")
+        self.assertIn("inkwell_csrf=", headers.get("Cookie", ""), "GET /register set no CSRF cookie")
+        addresses = []
+
+        def attempt(label, fields_csrf, cookie_headers):
+            address = unique_address("csrf")
+            addresses.append(address)
+            data = {"user_name": "Forged", "user_email": address, "user_password": PASSWORD}
+            if fields_csrf is not None:
+                data["csrf_token"] = fields_csrf
+            with self.subTest(case=label):
+                st, h, body = harness.http_post_form(self.url("/register"), data,
+                                                     headers=cookie_headers)
+                self.assertEqual(st, 403, body[:500])
+                self.assertIn("text/html", h.get("Content-Type", ""))
+                self.assertIsNone(h.get("Location"))
+
+        other_token = self.form_defaults()[1]["csrf_token"]
+        attempt("no field", None, headers)
+        attempt("empty field", "", headers)
+        attempt("wrong field", "A" * 43, headers)
+        attempt("another visitor's token", other_token, headers)
+        attempt("no cookie", hidden["csrf_token"], None)
+        time.sleep(REJECT_SETTLE)
+        lowered = {a.lower() for a in addresses}
+        leaked = [m for m in self.smtp.messages() if {r.lower() for r in m.rcpt_tos} & lowered]
+        self.assertEqual(leaked, [], "mail sent for a forged registration form")
 
     def test_rejections_send_no_mail(self):
         before = self.smtp.count
