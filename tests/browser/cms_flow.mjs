@@ -188,7 +188,7 @@ async function main() {
              + `${response.status()}: ${await heading(page)}`);
       return response;
     };
-    const nav = page.locator('header nav');
+    const nav = page.locator('header.site-header');
 
     const tag = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const user = { name: `Ada ${tag}`, email: `ada-${tag}@example.org`, password: 'correct horse battery staple' };
