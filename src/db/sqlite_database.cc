@@ -1,9 +1,9 @@
 #include "db/sqlite_database.h"
 
-#include <sqlite3.h>
-
 #include <filesystem>
 #include <system_error>
+
+#include <sqlite3.h>
 
 namespace inkwell::db {
 
@@ -40,16 +40,18 @@ core::Result<SqliteDatabase> SqliteDatabase::Open(const std::string& path) {
     }
   }
   sqlite3* raw = nullptr;
-  const int code = sqlite3_open_v2(path.c_str(), &raw,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+  const int code =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   SqliteDatabase database(raw);
   if (code != SQLITE_OK) return tl::unexpected(SqliteError(raw, code, "sqlite3_open " + path));
   sqlite3_busy_timeout(raw, 5000);
   // WAL lets readers run beside the writer; synchronous=FULL makes a commit durable before we
   // answer "registered", which the exactly-one-mail promise rests on.
   if (path != ":memory:") {
-    if (auto wal = database.Execute("PRAGMA journal_mode=WAL"); !wal) return tl::unexpected(wal.error());
+    if (auto wal = database.Execute("PRAGMA journal_mode=WAL"); !wal) {
+      return tl::unexpected(wal.error());
+    }
   }
   if (auto pragmas = database.Execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
       !pragmas) {
@@ -69,8 +71,8 @@ core::Result<void> SqliteDatabase::Execute(std::string_view sql) {
 
 core::Result<SqliteDatabase::Statement> SqliteDatabase::Prepare(std::string_view sql) {
   sqlite3_stmt* raw = nullptr;
-  const int code = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw,
-                                      nullptr);
+  const int code =
+      sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
   if (code != SQLITE_OK) return tl::unexpected(SqliteError(db_.get(), code, "sqlite3_prepare_v2"));
   return Statement(db_.get(), raw);
 }
@@ -131,18 +133,18 @@ core::Result<void> SqliteDatabase::Migrate(const std::vector<std::string>& migra
     if (!has_row) return tl::unexpected(has_row.error());
     const auto applied = static_cast<std::size_t>(current->Int(0));
     if (applied > migrations.size()) {
-      return core::Fail(ErrorCode::kInternal,
-                        "database schema version " + std::to_string(applied) +
-                            " is newer than this build knows (" +
-                            std::to_string(migrations.size()) + "): upgrade inkwell");
+      return core::Fail(ErrorCode::kInternal, "database schema version " + std::to_string(applied) +
+                                                  " is newer than this build knows (" +
+                                                  std::to_string(migrations.size()) +
+                                                  "): upgrade inkwell");
     }
     for (std::size_t version = applied + 1; version <= migrations.size(); ++version) {
       const std::string script = migrations[version - 1] +
                                  ";INSERT INTO schema_migrations(version) VALUES (" +
                                  std::to_string(version) + ")";
       if (auto migrated = Execute(script); !migrated) {
-        return core::Fail(migrated.error().code, "migration " + std::to_string(version) + ": " +
-                                                     migrated.error().message);
+        return core::Fail(migrated.error().code,
+                          "migration " + std::to_string(version) + ": " + migrated.error().message);
       }
     }
     return {};

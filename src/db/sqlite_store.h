@@ -95,7 +95,8 @@ class SqliteStore final : public Store {
   static core::Result<void> CheckPaging(std::int64_t offset, std::int64_t limit);
   // Runs body between `begin` (BEGIN or BEGIN IMMEDIATE) and COMMIT, rolling back if it fails.
   // The caller holds mutex_.
-  core::Result<void> InTransaction(const char* begin, const std::function<core::Result<void>()>& body);
+  core::Result<void> InTransaction(const char* begin,
+                                   const std::function<core::Result<void>()>& body);
   // Runs write in the next group commit (it holds mutex_ while it runs).
   core::Result<void> Write(const std::function<core::Result<void>()>& write);
   // Inserts outbox rows created at now_ms; the caller's transaction makes them atomic with the

@@ -21,8 +21,8 @@ core::Result<std::optional<User>> SqliteStore::SelectUser(const char* condition,
   auto has_row = select->Step();
   if (!has_row) return tl::unexpected(has_row.error());
   if (!*has_row) return std::optional<User>();
-  return User{select->Int(0),       select->Text(1),  select->Text(2),
-              select->Text(3),      select->Int(4) != 0, select->Int(5)};
+  return User{select->Int(0),  select->Text(1),     select->Text(2),
+              select->Text(3), select->Int(4) != 0, select->Int(5)};
 }
 
 core::Result<std::int64_t> SqliteStore::CreateUser(
@@ -112,7 +112,8 @@ core::Result<User> SqliteStore::ConfirmUser(
     if (token->Int(1) <= now_ms) {
       return core::Fail(ErrorCode::kInvalidArgument, "this confirmation link has expired");
     }
-    auto use = database_.Prepare("UPDATE confirmation_tokens SET used_at_ms = ? WHERE token_hash = ?");
+    auto use =
+        database_.Prepare("UPDATE confirmation_tokens SET used_at_ms = ? WHERE token_hash = ?");
     if (!use) return tl::unexpected(use.error());
     use->Bind(1, now_ms).Bind(2, token_hash);
     if (auto done = use->Step(); !done) return tl::unexpected(done.error());
@@ -132,8 +133,8 @@ core::Result<User> SqliteStore::ConfirmUser(
   return confirmed;
 }
 
-core::Result<void> SqliteStore::CreateSession(const std::string& session_hash,
-                                              std::int64_t user_id, std::int64_t expires_at_ms) {
+core::Result<void> SqliteStore::CreateSession(const std::string& session_hash, std::int64_t user_id,
+                                              std::int64_t expires_at_ms) {
   return Write([&]() -> core::Result<void> {
     if (auto exists = RequireUser(user_id); !exists) return exists;
     auto insert = database_.Prepare(

@@ -29,6 +29,7 @@ core::Result<std::vector<OutboxRow>> SqliteStore::SelectOutbox(const char* claus
 }
 
 core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutbox(std::size_t limit) {
+  if (limit == 0) return std::vector<OutboxRow>();
   std::lock_guard lock(mutex_);
   std::vector<OutboxRow> claimed;
   // Select and claim in one write transaction: BEGIN IMMEDIATE takes the database's write lock
@@ -60,18 +61,18 @@ core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutbox(std::size_t limi
 
 core::Result<std::vector<OutboxRow>> SqliteStore::FailingOutbox(std::size_t limit) {
   std::lock_guard lock(mutex_);
-  return SelectOutbox("sent_at_ms IS NULL AND last_error IS NOT NULL ORDER BY id LIMIT ?1",
-                      [&](SqliteDatabase::Statement& select) {
-                        select.Bind(1, static_cast<std::int64_t>(limit));
-                      });
+  return SelectOutbox(
+      "sent_at_ms IS NULL AND last_error IS NOT NULL ORDER BY id LIMIT ?1",
+      [&](SqliteDatabase::Statement& select) { select.Bind(1, static_cast<std::int64_t>(limit)); });
 }
 
 core::Result<void> SqliteStore::MarkOutboxSent(std::span<const std::int64_t> ids) {
   if (ids.empty()) return {};
   std::lock_guard lock(mutex_);
   return InTransaction("BEGIN IMMEDIATE", [&]() -> core::Result<void> {
-    auto update = database_.Prepare("UPDATE outbox SET sent_at_ms = ?, attempts = attempts + 1,"
-                                    " last_error = NULL WHERE id = ?");
+    auto update = database_.Prepare(
+        "UPDATE outbox SET sent_at_ms = ?, attempts = attempts + 1,"
+        " last_error = NULL WHERE id = ?");
     if (!update) return tl::unexpected(update.error());
     const std::int64_t now = NowMs();
     for (const std::int64_t id : ids) {

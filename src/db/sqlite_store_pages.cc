@@ -9,11 +9,12 @@ namespace {
 
 constexpr const char* kPageColumns =
     "SELECT pages.id, pages.slug, pages.title, pages.body, pages.author_id, users.name,"
-    " pages.created_at_ms, pages.updated_at_ms FROM pages JOIN users ON users.id = pages.author_id ";
+    " pages.created_at_ms, pages.updated_at_ms FROM pages JOIN users ON users.id = "
+    "pages.author_id ";
 
 Page PageFrom(const SqliteDatabase::Statement& row) {
-  return Page{row.Int(0),  row.Text(1), row.Text(2), row.Text(3),
-              row.Int(4),  row.Text(5), row.Int(6),  row.Int(7)};
+  return Page{row.Int(0), row.Text(1), row.Text(2), row.Text(3),
+              row.Int(4), row.Text(5), row.Int(6),  row.Int(7)};
 }
 
 core::Error SlugTaken(const std::string& slug) {

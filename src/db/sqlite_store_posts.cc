@@ -18,8 +18,8 @@ constexpr const char* kCommentColumns =
     " comments.created_at_ms FROM comments JOIN users ON users.id = comments.author_id ";
 
 Post PostFrom(const SqliteDatabase::Statement& row) {
-  return Post{row.Int(0), row.Text(1), row.Text(2), row.Int(3) != 0, row.Int(4),
-              row.Text(5), row.Int(6), row.Int(7),  row.Int(8)};
+  return Post{row.Int(0),  row.Text(1), row.Text(2), row.Int(3) != 0, row.Int(4),
+              row.Text(5), row.Int(6),  row.Int(7),  row.Int(8)};
 }
 
 Comment CommentFrom(const SqliteDatabase::Statement& row) {
@@ -182,8 +182,7 @@ core::Result<Comment> SqliteStore::CreateComment(
   return created;
 }
 
-core::Result<Listing<Comment>> SqliteStore::ListComments(std::int64_t post_id,
-                                                         std::int64_t offset,
+core::Result<Listing<Comment>> SqliteStore::ListComments(std::int64_t post_id, std::int64_t offset,
                                                          std::int64_t limit) {
   if (auto valid = CheckPaging(offset, limit); !valid) return tl::unexpected(valid.error());
   std::lock_guard lock(mutex_);

@@ -129,20 +129,23 @@ class Store {
   // nullopt when no account has this address (compared case-insensitively).
   virtual core::Result<std::optional<User>> FindUserByEmail(const std::string& email) = 0;
   virtual core::Result<std::optional<User>> FindUser(std::int64_t id) = 0;
-  // Replaces the user's confirmation tokens by this one (older links stop working) and writes
-  // the outbox messages (the mail with the new link), in one transaction.
+  // Replaces the user's confirmation tokens by this one (older unused links stop working: they
+  // become unknown; used ones still read "already used") and writes the outbox messages (the
+  // mail with the new link), in one transaction. kNotFound if the user is gone.
   virtual core::Result<void> ReplaceConfirmationToken(std::int64_t user_id,
                                                       const std::string& token_hash,
                                                       std::int64_t expires_at_ms,
                                                       const std::vector<OutboxMessage>& outbox) = 0;
   // Uses the token: marks it used, marks its user confirmed and writes outbox_for(user), in one
-  // transaction. kNotFound for an unknown token; kInvalidArgument ("expired" / "already used")
-  // for one that cannot be used any more. A user who is already confirmed stays so.
+  // transaction. kNotFound for an unknown token; kInvalidArgument ("this confirmation link has
+  // expired" at or after expires_at_ms / "this confirmation link was already used") for one that
+  // cannot be used any more; nothing is written then. A user who is already confirmed stays so.
   virtual core::Result<User> ConfirmUser(
       const std::string& token_hash, std::int64_t now_ms,
       const std::function<std::vector<OutboxMessage>(const User&)>& outbox_for) = 0;
 
   // ---- Sessions (the id is stored hashed: SHA-256, lower-case hex) ----
+  // kNotFound if the user is gone.
   virtual core::Result<void> CreateSession(const std::string& session_hash, std::int64_t user_id,
                                            std::int64_t expires_at_ms) = 0;
   // The session's user, or nullopt if the session is unknown, expired or revoked.
@@ -152,12 +155,14 @@ class Store {
   virtual core::Result<void> DeleteSession(const std::string& session_hash) = 0;
 
   // ---- Pages (addressed by slug) ----
-  // kConflict if the slug is taken. outbox_for gets the page as stored.
+  // kConflict if the slug is taken, kNotFound if the author is gone. outbox_for gets the page
+  // as stored (id, timestamps and author_name filled in).
   virtual core::Result<Page> CreatePage(
       std::int64_t author_id, const PageInput& input,
       const std::function<std::vector<OutboxMessage>(const Page&)>& outbox_for) = 0;
   virtual core::Result<std::optional<Page>> FindPage(const std::string& slug) = 0;
-  // Newest first (by updated time), offset/limit for pagination.
+  // Newest first (by updated time), offset/limit for pagination; total counts every page.
+  // kInvalidArgument for a negative offset or limit (likewise for the other listings).
   virtual core::Result<Listing<Page>> ListPages(std::int64_t offset, std::int64_t limit) = 0;
   // Replaces title, body and slug of the page with id. kNotFound if it is gone, kConflict if
   // the new slug is taken.
@@ -168,6 +173,7 @@ class Store {
   virtual core::Result<void> DeletePage(std::int64_t id, const std::vector<OutboxMessage>& outbox) = 0;
 
   // ---- Posts and comments ----
+  // kNotFound if the author is gone. outbox_for gets the post as stored.
   virtual core::Result<Post> CreatePost(
       std::int64_t author_id, const PostInput& input,
       const std::function<std::vector<OutboxMessage>(const Post&)>& outbox_for) = 0;
@@ -182,11 +188,11 @@ class Store {
           outbox_for) = 0;
   // Deletes the post and its comments. kNotFound if it is gone.
   virtual core::Result<void> DeletePost(std::int64_t id, const std::vector<OutboxMessage>& outbox) = 0;
-  // kNotFound if the post is gone.
+  // kNotFound if the post or the author is gone.
   virtual core::Result<Comment> CreateComment(
       std::int64_t post_id, std::int64_t author_id, const std::string& body,
       const std::function<std::vector<OutboxMessage>(const Comment&)>& outbox_for) = 0;
-  // Oldest first.
+  // Oldest first. An unknown post has no comments (not an error).
   virtual core::Result<Listing<Comment>> ListComments(std::int64_t post_id, std::int64_t offset,
                                                       std::int64_t limit) = 0;
 
@@ -197,7 +203,8 @@ class Store {
   virtual core::Result<std::vector<OutboxRow>> PendingOutbox(std::size_t limit) = 0;
   // Marks rows sent (the broker confirmed them), in one transaction.
   virtual core::Result<void> MarkOutboxSent(std::span<const std::int64_t> ids) = 0;
-  // Counts a failed publish attempt against rows and keeps the reason; they stay pending.
+  // Counts a failed publish attempt against rows and keeps the reason; they stay pending, are
+  // retried after a backoff, and this instance's claim on them is released.
   virtual core::Result<void> RecordOutboxFailure(std::span<const std::int64_t> ids,
                                                  const std::string& reason) = 0;
   // Gives up this instance's claims at once (at shutdown), so another relay need not wait.

@@ -97,9 +97,8 @@ class RecordingStore final : public db::Store {
   }
   core::Result<db::Post> UpdatePost(
       std::int64_t id, const db::PostInput& input,
-      const std::function<std::vector<db::OutboxMessage>(const db::Post& before,
-                                                         const db::Post& after)>& outbox_for)
-      override {
+      const std::function<std::vector<db::OutboxMessage>(
+          const db::Post& before, const db::Post& after)>& outbox_for) override {
     return store_.UpdatePost(id, input, outbox_for);
   }
   core::Result<void> DeletePost(std::int64_t id,

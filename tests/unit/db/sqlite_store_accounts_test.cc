@@ -36,9 +36,8 @@ TEST(SqliteStoreAccountsTest, CreateUserWritesTokenUserAndOutboxTogether) {
   EXPECT_FALSE((*user)->is_confirmed);
   EXPECT_EQ((*user)->email, "ada@example.org");
   EXPECT_EQ(PendingMessageIds(*store), std::vector<std::string>{"welcome"});
-  auto confirmed = store->ConfirmUser("token-1", TestNowMs(), [](const User&) {
-    return std::vector<OutboxMessage>{};
-  });
+  auto confirmed = store->ConfirmUser("token-1", TestNowMs(),
+                                      [](const User&) { return std::vector<OutboxMessage>{}; });
   EXPECT_TRUE(confirmed) << confirmed.error().message;
 }
 
@@ -50,9 +49,8 @@ TEST(SqliteStoreAccountsTest, ConflictingUserWritesNoToken) {
 
   auto duplicate = store->CreateUser(
       UserWithToken("ADA@example.org", "token-2", TestNowMs() + kHour), NoMessages);
-  auto confirmed = store->ConfirmUser("token-2", TestNowMs(), [](const User&) {
-    return std::vector<OutboxMessage>{};
-  });
+  auto confirmed = store->ConfirmUser("token-2", TestNowMs(),
+                                      [](const User&) { return std::vector<OutboxMessage>{}; });
 
   ASSERT_FALSE(duplicate);
   EXPECT_EQ(duplicate.error().code, core::ErrorCode::kConflict);
@@ -173,13 +171,11 @@ TEST(SqliteStoreAccountsTest, FailedOutboxLeavesTokenUnusedAndUserUnconfirmed) {
   ASSERT_TRUE(id);
 
   // The message id "m" is taken, so the outbox insert fails after the updates.
-  auto failed = store->ConfirmUser("token-1", TestNowMs(), [](const User&) {
-    return std::vector<OutboxMessage>{Event("m")};
-  });
+  auto failed = store->ConfirmUser(
+      "token-1", TestNowMs(), [](const User&) { return std::vector<OutboxMessage>{Event("m")}; });
   auto found = store->FindUser(*id);
-  auto retried = store->ConfirmUser("token-1", TestNowMs(), [](const User&) {
-    return std::vector<OutboxMessage>{Event("m-2")};
-  });
+  auto retried = store->ConfirmUser(
+      "token-1", TestNowMs(), [](const User&) { return std::vector<OutboxMessage>{Event("m-2")}; });
 
   ASSERT_FALSE(failed);
   ASSERT_TRUE(found && *found);

@@ -168,7 +168,7 @@ TEST_F(SqliteStoreOutboxTest, RecordOutboxFailureReleasesTheClaim) {
   std::vector<std::pair<std::int64_t, bool>> unclaimed;
   while (select->Step().value_or(false)) unclaimed.emplace_back(select->Int(0), select->Int(1));
   EXPECT_EQ(unclaimed, (std::vector<std::pair<std::int64_t, bool>>{{(*claimed)[0].id, true},
-                                                                    {(*claimed)[1].id, false}}));
+                                                                   {(*claimed)[1].id, false}}));
 }
 
 TEST_F(SqliteStoreOutboxTest, SentRowsAreNeverClaimedAgain) {

@@ -49,11 +49,11 @@ TEST_F(SqliteStorePostsTest, CreatePostStoresItAndGivesTheOutboxTheStoredPost) {
   const std::int64_t before = TestNowMs();
   Post seen;
 
-  auto post = store_->CreatePost(ada_, PostInput{"Hello", "First *post*", true},
-                                 [&](const Post& stored) {
-                                   seen = stored;
-                                   return std::vector<OutboxMessage>{Event("post-created")};
-                                 });
+  auto post =
+      store_->CreatePost(ada_, PostInput{"Hello", "First *post*", true}, [&](const Post& stored) {
+        seen = stored;
+        return std::vector<OutboxMessage>{Event("post-created")};
+      });
   ASSERT_TRUE(post) << post.error().message;
   auto found = store_->FindPost(post->id);
 
@@ -75,8 +75,9 @@ TEST_F(SqliteStorePostsTest, CreatePostStoresItAndGivesTheOutboxTheStoredPost) {
 
 TEST_F(SqliteStorePostsTest, FailedOutboxInsertRollsBackThePost) {
   MustCreate(ada_, "Seed");
-  ASSERT_TRUE(store_->CreatePost(ada_, PostInput{"One", "x", true},
-                                 [](const Post&) { return std::vector<OutboxMessage>{Event("m")}; }));
+  ASSERT_TRUE(store_->CreatePost(ada_, PostInput{"One", "x", true}, [](const Post&) {
+    return std::vector<OutboxMessage>{Event("m")};
+  }));
 
   auto failed = store_->CreatePost(ada_, PostInput{"Two", "x", true}, [](const Post&) {
     return std::vector<OutboxMessage>{Event("m")};
@@ -177,10 +178,9 @@ TEST_F(SqliteStorePostsTest, UpdatePostGivesTheOutboxBeforeAndAfter) {
 }
 
 TEST_F(SqliteStorePostsTest, UpdateOfMissingPostIsNotFoundAndWritesNoOutbox) {
-  auto updated = store_->UpdatePost(42, PostInput{"x", "y", true},
-                                    [](const Post&, const Post&) {
-                                      return std::vector<OutboxMessage>{Event("post-updated")};
-                                    });
+  auto updated = store_->UpdatePost(42, PostInput{"x", "y", true}, [](const Post&, const Post&) {
+    return std::vector<OutboxMessage>{Event("post-updated")};
+  });
 
   ASSERT_FALSE(updated);
   EXPECT_EQ(updated.error().code, core::ErrorCode::kNotFound);

@@ -32,8 +32,8 @@ inline OutboxMessage Event(const std::string& message_id, const std::string& bod
 
 // Creates a user with no outbox messages and returns the id (0 on failure).
 inline std::int64_t AddUser(Store& store, const std::string& name, const std::string& email) {
-  auto id = store.CreateUser(NewUser{name, email, "$argon2id$hash", "", 0},
-                             std::vector<OutboxMessage>{});
+  auto id =
+      store.CreateUser(NewUser{name, email, "$argon2id$hash", "", 0}, std::vector<OutboxMessage>{});
   EXPECT_TRUE(id) << id.error().message;
   return id ? *id : 0;
 }
