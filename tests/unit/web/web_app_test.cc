@@ -44,10 +44,14 @@ http::HttpRequest JsonPost(const std::string& body) {
   return request;
 }
 
-http::HttpRequest FormPost(const std::string& body) {
-  http::HttpRequest request = Request("POST", "/register");
+// A browser's CSRF cookie and the matching hidden field (43 base64url characters).
+constexpr char kCsrf[] = "csrfcsrfcsrfcsrfcsrfcsrfcsrfcsrfcsrfcsrfcsr";
+
+http::HttpRequest FormPost(const std::string& body, const std::string& path = "/register") {
+  http::HttpRequest request = Request("POST", path);
   request.headers["content-type"] = "application/x-www-form-urlencoded";
-  request.body = body;
+  request.headers["cookie"] = std::string("inkwell_csrf=") + kCsrf;
+  request.body = body.empty() ? body : body + "&csrf_token=" + kCsrf;
   return request;
 }
 
@@ -60,9 +64,18 @@ class WebAppTest : public ::testing::Test {
     auto templates = templating::TemplateSet::Load(INKWELL_TEST_TEMPLATE_DIR);
     ASSERT_TRUE(templates) << templates.error().message;
     templates_ = std::move(*templates);
-    registration_.emplace(*store_, hasher_, [this] { ++commits_; });
-    app_.emplace(WebApp::Dependencies{*store_, *registration_, pool_, *templates_, metrics_,
-                                      [this] { return is_broker_connected_.load(); }});
+    registration_.emplace(*store_, hasher_, [this] { ++commits_; }, "http://inkwell.test");
+    app_.emplace(Dependencies(pool_));
+  }
+
+  WebApp::Dependencies Dependencies(core::WorkerPool& pool) {
+    WebOptions options;
+    options.public_url = "http://inkwell.test";
+    options.rate_limit_per_minute = rate_limit_;
+    options.static_dir = INKWELL_TEST_STATIC_DIR;
+    return WebApp::Dependencies{*store_, *registration_, hasher_, pool, pool, *templates_, metrics_,
+                                cache_, [this] { return is_broker_connected_.load(); },
+                                [this] { ++writes_; }, options};
   }
 
   // Handles request and waits (up to 30 s) for the one response.
@@ -91,10 +104,13 @@ class WebAppTest : public ::testing::Test {
 
   std::unique_ptr<db::SqliteStore> store_;
   std::optional<templating::TemplateSet> templates_;
-  PasswordHasher hasher_;
+  PasswordHasher hasher_{PasswordHasher::Strength::kMinimum};
   std::atomic<int> commits_{0};
+  std::atomic<int> writes_{0};
+  unsigned rate_limit_ = 0;
   std::optional<Registration> registration_;
   core::Metrics metrics_;
+  PageCache cache_{1 << 20, metrics_};
   std::atomic<bool> is_broker_connected_{true};
   std::optional<WebApp> app_;
   // Last, so that it is destroyed first: its threads finish before what their tasks use goes.
@@ -158,7 +174,7 @@ TEST_F(WebAppTest, ApiCreatesUserWith201AndId) {
 }
 
 TEST_F(WebAppTest, ApiDuplicateEmailIs409Conflict) {
-  ASSERT_TRUE(store_->CreateUser(db::NewUser{"Ada", "ada@example.org", "hash"}, std::vector<db::OutboxMessage>{}));
+  ASSERT_TRUE(store_->CreateUser(db::NewUser{"Ada", "ada@example.org", "hash", "", 0}, std::vector<db::OutboxMessage>{}));
 
   const http::HttpResponse response = Call(JsonPost(kAdaJson));
 
@@ -244,7 +260,7 @@ TEST_F(WebAppTest, FormErrorRerendersFormWith400AndEscapedName) {
 }
 
 TEST_F(WebAppTest, FormDuplicateEmailRerendersFormWith409) {
-  ASSERT_TRUE(store_->CreateUser(db::NewUser{"Ada", "ada@example.org", "hash"}, std::vector<db::OutboxMessage>{}));
+  ASSERT_TRUE(store_->CreateUser(db::NewUser{"Ada", "ada@example.org", "hash", "", 0}, std::vector<db::OutboxMessage>{}));
 
   const http::HttpResponse response = Call(FormPost(kAdaForm));
 
@@ -278,8 +294,7 @@ TEST_F(WebAppTest, FormRejectsMalformedEscapeWith400) {
 
 TEST_F(WebAppTest, FullPoolAnswers503WithRetryAfter) {
   core::WorkerPool full_pool(1, 0);
-  WebApp app(WebApp::Dependencies{*store_, *registration_, full_pool, *templates_, metrics_,
-                                  [] { return true; }});
+  WebApp app(Dependencies(full_pool));
   std::optional<http::HttpResponse> answer;
 
   app.Handle(JsonPost(kAdaJson), [&answer](http::HttpResponse response) { answer = std::move(response); });
@@ -376,6 +391,201 @@ TEST_F(WebAppTest, MetricsCountRequestsByRouteAndStatus) {
   EXPECT_NE(response.body.find(R"(inkwell_http_requests_total{route="other",status="404"} 1)"),
             std::string::npos)
       << response.body;
+}
+
+}  // namespace
+}  // namespace inkwell::web
+
+// ---------------------------------------------------------------- the CMS
+
+namespace inkwell::web {
+namespace {
+
+class CmsTest : public WebAppTest {
+ protected:
+  // Registers through the API and returns the token of the confirmation link in the welcome mail.
+  std::string RegisterAndGetConfirmToken(const std::string& email) {
+    const http::HttpResponse created = Call(JsonPost(
+        R"({"name": "Ada", "email": ")" + email + R"(", "password": "correct horse"})"));
+    EXPECT_EQ(created.status, 201) << created.body;
+    auto rows = store_->PendingOutbox(1000);
+    EXPECT_TRUE(rows.has_value());
+    for (const db::OutboxRow& row : *rows) {
+      const Json body = Json::parse(row.message.body, nullptr, false);
+      if (body.is_object() && body.value("to", "") == email && body.contains("data")) {
+        const std::string url = body["data"].value("confirm_url", "");
+        const size_t at = url.find("token=");
+        if (at != std::string::npos) return url.substr(at + 6);
+      }
+    }
+    ADD_FAILURE() << "no welcome mail with a confirmation link for " << email;
+    return {};
+  }
+
+  http::HttpResponse Login(const std::string& email, const std::string& password) {
+    http::HttpRequest request = Request("POST", "/api/v1/sessions");
+    request.headers["content-type"] = "application/json";
+    request.body = Json{{"email", email}, {"password", password}}.dump();
+    return Call(std::move(request));
+  }
+
+  // A confirmed user's bearer token.
+  std::string ConfirmedUserToken(const std::string& email) {
+    const std::string token = RegisterAndGetConfirmToken(email);
+    EXPECT_EQ(Call(Request("GET", "/confirm?token=" + token)).status, 200);
+    const http::HttpResponse session = Login(email, "correct horse");
+    EXPECT_EQ(session.status, 201) << session.body;
+    return Json::parse(session.body).value("token", "");
+  }
+
+  http::HttpResponse Api(const std::string& method, const std::string& target, const std::string& bearer,
+                         const Json& body = nullptr) {
+    http::HttpRequest request = Request(method, target);
+    if (!bearer.empty()) request.headers["authorization"] = "Bearer " + bearer;
+    if (!body.is_null()) {
+      request.headers["content-type"] = "application/json";
+      request.body = body.dump();
+    }
+    return Call(std::move(request));
+  }
+};
+
+TEST_F(CmsTest, FormWithoutOrWithWrongCsrfTokenIs403AndRegistersNobody) {
+  http::HttpRequest missing = FormPost(kAdaForm);
+  missing.body = kAdaForm;  // no csrf_token field
+  http::HttpRequest wrong = FormPost(kAdaForm);
+  wrong.headers["cookie"] = "inkwell_csrf=otherotherotherotherotherotherotherotherotr";
+
+  EXPECT_EQ(Call(std::move(missing)).status, 403);
+  EXPECT_EQ(Call(std::move(wrong)).status, 403);
+  EXPECT_EQ(commits_.load(), 0);
+}
+
+TEST_F(CmsTest, LoginNeedsConfirmedAddressAndTheLinkWorksOnce) {
+  const std::string token = RegisterAndGetConfirmToken("ada@example.org");
+
+  const http::HttpResponse early = Login("ada@example.org", "correct horse");
+  EXPECT_EQ(early.status, 403);
+  EXPECT_EQ(ErrorBody(early).value("code", ""), "not_confirmed");
+
+  EXPECT_EQ(Call(Request("GET", "/confirm?token=" + token)).status, 200);
+  const http::HttpResponse again = Call(Request("GET", "/confirm?token=" + token));
+  EXPECT_EQ(again.status, 400);
+  EXPECT_NE(again.body.find("already used"), std::string::npos) << again.body;
+  EXPECT_EQ(Call(Request("GET", "/confirm?token=garbage")).status, 400);
+
+  const http::HttpResponse session = Login("ada@example.org", "correct horse");
+  ASSERT_EQ(session.status, 201) << session.body;
+  const std::string bearer = Json::parse(session.body).value("token", "");
+  EXPECT_EQ(bearer.size(), 43U);
+  const http::HttpResponse me = Api("GET", "/api/v1/sessions/current", bearer);
+  EXPECT_EQ(me.status, 200);
+  EXPECT_EQ(Json::parse(me.body)["user"].value("email", ""), "ada@example.org");
+
+  EXPECT_EQ(Api("DELETE", "/api/v1/sessions/current", bearer).status, 204);
+  EXPECT_EQ(Api("GET", "/api/v1/sessions/current", bearer).status, 401);
+}
+
+TEST_F(CmsTest, UnknownUserAndWrongPasswordGetTheSameAnswer) {
+  ConfirmedUserToken("ada@example.org");
+
+  const http::HttpResponse wrong = Login("ada@example.org", "not the password");
+  const http::HttpResponse unknown = Login("nobody@example.org", "not the password");
+
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(wrong.body, unknown.body);
+}
+
+TEST_F(CmsTest, RateLimitAnswers429WithRetryAfter) {
+  rate_limit_ = 2;
+  app_.emplace(Dependencies(pool_));
+
+  EXPECT_EQ(Login("a@example.org", "whatever1").status, 401);
+  EXPECT_EQ(Login("a@example.org", "whatever1").status, 401);
+  const http::HttpResponse limited = Login("a@example.org", "whatever1");
+
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(ErrorBody(limited).value("code", ""), "rate_limited");
+  EXPECT_FALSE(HeaderOf(limited, "Retry-After").empty());
+}
+
+TEST_F(CmsTest, PageIsCachedForAnonymousVisitorsAndAnEditEvictsIt) {
+  const std::string bearer = ConfirmedUserToken("ada@example.org");
+  ASSERT_EQ(Api("POST", "/api/v1/pages", bearer,
+                {{"title", "About"}, {"slug", "about"}, {"body", "# Hello\n\nFirst."}}).status, 201);
+  cache_.SetEnabled(true);
+
+  const http::HttpResponse first = Call(Request("GET", "/page/about"));
+  const http::HttpResponse second = Call(Request("GET", "/page/about"));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(HeaderOf(first, "X-Inkwell-Cache"), "miss");
+  EXPECT_EQ(HeaderOf(second, "X-Inkwell-Cache"), "hit");
+  EXPECT_NE(second.body.find("<h1>Hello</h1>"), std::string::npos) << second.body;
+
+  ASSERT_EQ(Api("PUT", "/api/v1/pages/about", bearer, {{"title", "About us"}}).status, 200);
+  const http::HttpResponse edited = Call(Request("GET", "/page/about"));
+  EXPECT_NE(edited.body.find("About us"), std::string::npos);
+  EXPECT_EQ(HeaderOf(edited, "X-Inkwell-Cache"), "miss");
+
+  ASSERT_EQ(Api("DELETE", "/api/v1/pages/about", bearer).status, 204);
+  EXPECT_EQ(Call(Request("GET", "/page/about")).status, 404);
+}
+
+TEST_F(CmsTest, OnlyTheAuthorMayChangeAPost) {
+  const std::string ada = ConfirmedUserToken("ada@example.org");
+  const std::string bob = ConfirmedUserToken("bob@example.org");
+  const http::HttpResponse created =
+      Api("POST", "/api/v1/posts", ada, {{"title", "Hi"}, {"body", "text"}, {"published", true}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string path = "/api/v1/posts/" + std::to_string(Json::parse(created.body).value("id", 0));
+
+  EXPECT_EQ(Api("PUT", path, bob, {{"title", "Mine now"}}).status, 403);
+  EXPECT_EQ(Api("DELETE", path, bob).status, 403);
+  EXPECT_EQ(Api("PUT", path, "", {{"title", "Anyone"}}).status, 401);
+  EXPECT_EQ(Json::parse(Api("GET", path, "").body).value("title", ""), "Hi");
+}
+
+TEST_F(CmsTest, DraftIsInvisibleToOthers) {
+  const std::string ada = ConfirmedUserToken("ada@example.org");
+  const std::string bob = ConfirmedUserToken("bob@example.org");
+  const http::HttpResponse created =
+      Api("POST", "/api/v1/posts", ada, {{"title", "Draft"}, {"body", "soon"}, {"published", false}});
+  ASSERT_EQ(created.status, 201);
+  const std::string id = std::to_string(Json::parse(created.body).value("id", 0));
+
+  EXPECT_EQ(Api("GET", "/api/v1/posts/" + id, ada).status, 200);
+  EXPECT_EQ(Api("GET", "/api/v1/posts/" + id, bob).status, 404);
+  EXPECT_EQ(Call(Request("GET", "/posts/" + id)).status, 404);
+  EXPECT_EQ(Json::parse(Api("GET", "/api/v1/posts", "").body).value("total", -1), 0);
+}
+
+TEST_F(CmsTest, ScriptInAPostIsShownAsTextNeverAsMarkup) {
+  const std::string ada = ConfirmedUserToken("ada@example.org");
+  const http::HttpResponse created = Api(
+      "POST", "/api/v1/posts", ada,
+      {{"title", "<script>alert('t')</script>"}, {"body", "<script>alert('b')</script>\n\n[x](javascript:alert(1))"},
+       {"published", true}});
+  ASSERT_EQ(created.status, 201);
+  const std::string id = std::to_string(Json::parse(created.body).value("id", 0));
+
+  const http::HttpResponse page = Call(Request("GET", "/posts/" + id));
+
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("javascript:"), std::string::npos);
+  EXPECT_NE(page.body.find("&lt;script&gt;alert("), std::string::npos);
+}
+
+TEST_F(CmsTest, BadSlugsAreRefusedWithAClearMessage) {
+  const std::string ada = ConfirmedUserToken("ada@example.org");
+  for (const char* slug : {"Bad Slug", "a--b", "-a", "a/b", "ünï"}) {
+    const http::HttpResponse response =
+        Api("POST", "/api/v1/pages", ada, {{"title", "T"}, {"slug", slug}, {"body", "b"}});
+    EXPECT_EQ(response.status, 400) << slug;
+    EXPECT_NE(ErrorBody(response).value("message", "").find("slug"), std::string::npos);
+  }
+  EXPECT_EQ(Json::parse(Api("GET", "/api/v1/pages", "").body).value("total", -1), 0);
 }
 
 }  // namespace
