@@ -85,13 +85,21 @@ TEST(Markdown, RendersCommonMarkAndDropsRawHtmlAndScriptLinks) {
   EXPECT_EQ(html.find("javascript:"), std::string::npos) << html;
 }
 
+TEST(Markdown, RawHtmlIsShownAsTextNotDropped) {
+  const std::string html = RenderMarkdown("<script>alert(1)</script>\n\nSay <b>hi</b>.");
+  EXPECT_NE(html.find("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"), std::string::npos) << html;
+  EXPECT_NE(html.find("Say &lt;b&gt;hi&lt;/b&gt;."), std::string::npos) << html;
+  EXPECT_EQ(html.find("raw HTML omitted"), std::string::npos);
+}
+
 TEST(Markdown, InvalidUtf8IsReplaced) {
   const std::string html = RenderMarkdown("bad \xff byte");
   EXPECT_NE(html.find("\xEF\xBF\xBD"), std::string::npos);
 }
 
 TEST(Markdown, ExcerptIsPlainTextAndBounded) {
-  EXPECT_EQ(PlainExcerpt("# Head\n\nSome *em* text", 100), "Head Some em text");
+  EXPECT_EQ(PlainExcerpt("# Head\n\nSome *em* text", 100), "Head. Some em text");
+  EXPECT_EQ(PlainExcerpt("# Why?\n\nBecause", 100), "Why? Because");
   const std::string cut = PlainExcerpt(std::string(50, 'a'), 10);
   EXPECT_EQ(cut, std::string(10, 'a') + "…");
 }
