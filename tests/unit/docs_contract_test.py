@@ -1,7 +1,11 @@
 """Checks docs/asyncapi.yaml and docs/openapi.yaml: well-formed, every $ref resolves, the e-mail
 request schema accepts what src/contracts/email_request.cc accepts and rejects what it rejects,
-the user.registered and log record schemas describe exactly the fields the code writes, and the
-names and limits the documents state still match the code. (tests/integration/test_contracts.py
+the domain event (user.registered, user.confirmed, page.*, post.published, comment.created) and
+log record schemas describe exactly the fields the code writes, every e-mail template the code
+names exists, the HTTP routes and methods documented are exactly those of src/web/*.cc (the
+route list RouteLabel in web_app.cc and the Allow header of each route), the error codes
+documented are exactly those the code emits, and the names and limits the documents state
+still match the code. (tests/integration/test_contracts.py
 validates real messages captured from the running services against the same schemas.)
 
 Run: /usr/bin/python3 -B -m unittest -v tests/unit/docs_contract_test.py
@@ -34,6 +38,22 @@ def load(path):
 def read_source(relative):
     with open(os.path.join(ROOT, relative), encoding="utf-8") as file:
         return file.read()
+
+
+def web_sources():
+    """Every src/web/*.cc, concatenated: the web service's routes are split over several files."""
+    directory = os.path.join(ROOT, "src", "web")
+    return "".join(read_source(os.path.join("src", "web", name))
+                   for name in sorted(os.listdir(directory)) if name.endswith(".cc"))
+
+
+def function_body(source, signature):
+    """The text of the C++ function whose definition starts with signature, up to its closing
+    brace at column 0."""
+    found = re.search(re.escape(signature) + r".*?\n\}", source, re.S)
+    if found is None:
+        raise AssertionError("not found in the source: " + signature)
+    return found.group(0)
 
 
 def pointer(document, ref):
@@ -149,6 +169,15 @@ def is_valid(schema, value):
                     return False
                 if keyword == "maxLength" and len(value) > argument:
                     return False
+        elif keyword == "items":
+            if isinstance(value, list) and not all(is_valid(argument, item) for item in value):
+                return False
+        elif keyword in ("minItems", "maxItems"):
+            if isinstance(value, list):
+                if keyword == "minItems" and len(value) < argument:
+                    return False
+                if keyword == "maxItems" and len(value) > argument:
+                    return False
         elif keyword == "pattern":
             if isinstance(value, str) and not ecma_pattern(argument).search(value):
                 return False
@@ -173,10 +202,15 @@ def is_valid(schema, value):
 
 ADDRESS_254 = "a" * 64 + "@" + ".".join(["b" * 61] * 3) + ".cde"
 ADDRESS_255 = "a" * 64 + "@" + ".".join(["b" * 61] * 3) + ".cdef"
+CONFIRM_URL = "http://127.0.0.1:8080/confirm?token=" + "A" * 43
 WELCOME = {"to": "a@example.org", "template": "welcome",
-           "data": {"email": "a@example.org", "name": "A"}}
+           "data": {"email": "a@example.org", "name": "A", "confirm_url": CONFIRM_URL}}
+CONFIRM = {"to": "a@example.org", "template": "confirm",
+           "data": {"email": "a@example.org", "name": "A", "confirm_url": CONFIRM_URL}}
 ACCEPTED = [
     WELCOME,  # what WelcomeEmailCommand (src/web/registration.cc) produces
+    CONFIRM,  # what ConfirmEmailCommand (src/web/registration.cc) produces
+    {"to": "a@example.org", "template": "welcome", "data": {"email": "a@example.org", "name": "A"}},
     {"to": "a@example.org", "subject": "Hi", "text": "Hello", "html": "<p>Hello</p>"},
     {"to": "a@example.org", "subject": "Hi", "text": "Hello"},
     {"to": "a@example.org", "subject": "Hi", "text": "Hello", "html": None},
@@ -391,8 +425,8 @@ class AsyncApiTest(unittest.TestCase):
         self.assertEqual(properties["app_id"]["const"], "inkwell-web")
         self.assertEqual(properties["delivery_mode"]["const"], 2)
         self.assertIn(event_type, self.channels["events"]["x-inkwell-routing-keys"])
-        self.assertEqual(self.channels["events"]["subscribe"]["message"]["$ref"],
-                         "#/components/messages/UserRegistered")
+        self.assertIn({"$ref": "#/components/messages/UserRegistered"},
+                      self.channels["events"]["subscribe"]["message"]["oneOf"])
         # exchange, routing key and type, in the OutboxMessage's field order
         self.assertRegex(registration, r"amqp::kEventsExchange,\s*std::string\(contracts::"
                                        r"kUserRegisteredType\),\s*std::string\(contracts::"
@@ -518,10 +552,123 @@ class AsyncApiTest(unittest.TestCase):
                             if key and key in example:
                                 self.assertTrue(validator_class(schema).is_valid(example[key]))
 
-    def test_welcome_template_exists(self):
-        for part in ("subject", "txt", "html"):
-            path = os.path.join(ROOT, "templates", "email", "welcome.%s.mustache" % part)
-            self.assertTrue(os.path.exists(path), path)
+    # The events of src/web/content.cc: message name -> the function that writes the body.
+    CMS_EVENTS = {
+        "UserConfirmed": "UserConfirmedEvent",
+        "PageUpdated": "PageUpdatedEvent",
+        "PageDeleted": "PageDeletedEvent",
+        "PostPublished": "PostPublishedEvent",
+        "CommentCreated": "CommentCreatedEvent",
+    }
+
+    def test_cms_events_match_code(self):
+        content = read_source("src/web/content.cc")
+        events = self.channels["events"]
+        routing_keys = events["x-inkwell-routing-keys"]
+        published = [m["$ref"] for m in events["subscribe"]["message"]["oneOf"]]
+        # Every event type the web writes is documented, and nothing more.
+        written = set(re.findall(r'Event\("([\w.]+)"', content)) | {"user.registered"}
+        self.assertEqual(set(routing_keys), written)
+        self.assertEqual(len(routing_keys), len(set(routing_keys)))
+        self.assertEqual(len(published), len(routing_keys))
+        # Event(): exchange `events`, routing key = type, the body as JSON, the traceparent.
+        helper = function_body(content, "db::OutboxMessage Event(")
+        self.assertIn("amqp::kEventsExchange, std::string(type),\n                           "
+                      "std::string(type)", helper)
+        for name, function in self.CMS_EVENTS.items():
+            with self.subTest(event=name):
+                body = function_body(content, "db::OutboxMessage %s(" % function)
+                event_type = re.search(r'Event\("([\w.]+)"', body).group(1)
+                message = self.doc["components"]["messages"][name]
+                self.assertIn("#/components/messages/" + name, published)
+                self.assertEqual(message["name"], event_type)
+                self.assertEqual(message["bindings"]["amqp"]["messageType"], event_type)
+                properties = message["x-amqp-properties"]["properties"]
+                self.assertEqual(properties["type"]["const"], event_type)
+                self.assertEqual(properties["app_id"]["const"], "inkwell-web")
+                self.assertEqual(properties["delivery_mode"]["const"], 2)
+                self.assertEqual(message["headers"]["$ref"], "#/components/schemas/EventHeaders")
+                schema = self.doc["components"]["schemas"][name]
+                always = set(re.findall(r'\{"(\w+)",', body))
+                sometimes = set(re.findall(r'body\["(\w+)"\] =', body))
+                self.assertTrue(always)
+                self.assertEqual(set(schema["properties"]), always | sometimes)
+                self.assertEqual(set(schema["required"]), always)
+                full = inline(self.doc, schema)
+                # Types: ids are integers, times what Rfc3339 writes, the rest strings.
+                good = {}
+                for field in always | sometimes:
+                    if field == "id" or field.endswith("_id"):
+                        self.assertEqual(full["properties"][field]["type"], "integer")
+                        good[field] = 7
+                    elif field.endswith("_at"):
+                        self.assertEqual(schema["properties"][field]["$ref"],
+                                         "#/components/schemas/MillisecondTime")
+                        good[field] = "2026-11-28T10:41:01.123Z"
+                    elif field == "email":
+                        good[field] = "ada@example.org"
+                    elif field.endswith("slug"):
+                        good[field] = "about-us"
+                    else:
+                        self.assertEqual(full["properties"][field]["type"], "string")
+                        good[field] = "A title"
+                self.assertTrue(is_valid(full, good))
+                self.assertTrue(is_valid(full, dict(good, added_later=True)))
+                for field in always:
+                    self.assertFalse(is_valid(full, {k: v for k, v in good.items() if k != field}))
+                for field in sometimes:
+                    self.assertTrue(is_valid(full, {k: v for k, v in good.items() if k != field}))
+                for field, value in good.items():
+                    bad = "7" if isinstance(value, int) else 7
+                    self.assertFalse(is_valid(full, dict(good, **{field: bad})))
+                for example in message["examples"]:
+                    self.assertEqual(set(example["payload"]) - set(schema["properties"]), set())
+        # previous_slug only when the slug changed; the times are to the millisecond.
+        self.assertIn('if (!previous_slug.empty() && previous_slug != page.slug) '
+                      'body["previous_slug"] = previous_slug;', content)
+        self.assertIn('"%Y-%m-%dT%H:%M:%S"', content)
+        self.assertIn('".%03dZ"', content)
+        pattern = self.doc["components"]["schemas"]["MillisecondTime"]["pattern"]
+        self.assertRegex("1970-01-01T00:00:00.007Z", pattern)
+        self.assertNotRegex("1970-01-01T00:00:00Z", pattern)
+        self.assertEqual(self.doc["components"]["schemas"]["Slug"]["maxLength"], 100)
+        self.assertIn("kMaxSlugBytes = 100", read_source("src/web/content.h"))
+        self.assertEqual(self.doc["components"]["schemas"]["Title"]["maxLength"], 200)
+        self.assertIn("kMaxTitleCharacters = 200", read_source("src/web/content.h"))
+        slug = ecma_pattern(self.doc["components"]["schemas"]["Slug"]["pattern"])
+        for good_slug in ("a", "about-us", "2026-plans"):
+            self.assertTrue(slug.search(good_slug), good_slug)
+        for bad_slug in ("", "-a", "a-", "a--b", "About", "a_b", "a b"):
+            self.assertFalse(slug.search(bad_slug), bad_slug)
+
+    def test_email_templates_exist(self):
+        # Every template the web asks the mailer for: subject and txt are required by the
+        # mailer, and both shipped templates have an html part too.
+        registration = read_source("src/web/registration.cc")
+        named = set(re.findall(r'template_name = "(\w+)"', registration))
+        self.assertEqual(named, {"welcome", "confirm"})
+        shipped = {name.split(".")[0] for name in os.listdir(os.path.join(ROOT, "templates", "email"))}
+        self.assertEqual(shipped, named)
+        described = self.doc["components"]["schemas"]["TemplatedEmail"]["description"]
+        for template in sorted(named):
+            with self.subTest(template=template):
+                self.assertIn('"%s"' % template, described)
+                for part in ("subject", "txt", "html"):
+                    path = os.path.join(ROOT, "templates", "email", "%s.%s.mustache" % (template, part))
+                    self.assertTrue(os.path.exists(path), path)
+                    with open(path, encoding="utf-8") as file:
+                        text = file.read()
+                    if part != "subject":
+                        self.assertIn("confirm_url}}", text)
+        # The data the code sends is what the description names.
+        self.assertIn('request.data["confirm_url"] = confirm_url;', registration)
+        self.assertIn('{"confirm_url", confirm_url}', registration)
+        self.assertIn("confirm_url", described)
+        examples = {e["name"]: e["payload"]
+                    for e in self.doc["components"]["messages"]["EmailSendRequest"]["examples"]}
+        self.assertEqual(examples["welcome"]["template"], "welcome")
+        self.assertEqual(examples["confirm"]["template"], "confirm")
+        self.assertIn("confirm_url", examples["welcome"]["data"])
 
 
 class EmailRequestSchemaTest(unittest.TestCase):
@@ -565,6 +712,56 @@ class OpenApiTest(unittest.TestCase):
     def setUpClass(cls):
         cls.doc = load(OPENAPI)
         cls.web_app = read_source("src/web/web_app.cc")
+        cls.web = web_sources()  # every src/web/*.cc
+
+    # The paths each `not_allowed("<Allow>")` of the code answers for, in source order.
+    API_ROUTES = [  # src/web/web_api.cc, RouteApi
+        ("/api/v1/users",),
+        ("/api/v1/sessions",),
+        ("/api/v1/sessions/current",),
+        ("/api/v1/confirmations",),
+        ("/api/v1/pages",),
+        ("/api/v1/pages/{slug}",),
+        ("/api/v1/posts",),
+        ("/api/v1/posts/{id}",),
+        ("/api/v1/posts/{id}/comments",),
+    ]
+    SITE_ROUTES = [  # src/web/web_content.cc, RouteSite
+        ("/",),
+        ("/register",),
+        ("/registered",),
+        ("/login",),
+        ("/logout",),
+        ("/confirm",),
+        ("/confirm/resend",),
+        ("/pages",),
+        ("/pages/new",),
+        ("/page/{slug}",),
+        ("/page/{slug}/delete",),
+        ("/page/{slug}/edit",),
+        ("/posts",),
+        ("/posts/new",),
+        ("/posts/{id}",),
+        ("/posts/{id}/delete", "/posts/{id}/comments"),
+        ("/posts/{id}/edit",),
+    ]
+
+    def allowed_methods(self):
+        """path -> the set of methods the code allows there (from its Allow headers)."""
+        allowed = {}
+        operational = re.findall(r'route == "([^"]+)"\) \{\s*if \(!is_get\) return '
+                                 r'not_allowed\("([A-Z, ]+)"\)', self.web_app)
+        self.assertEqual(len(operational), 4)
+        for path, allow in operational:
+            allowed[path] = set(allow.split(", "))
+        for source, routes in (("src/web/web_api.cc", self.API_ROUTES),
+                               ("src/web/web_content.cc", self.SITE_ROUTES)):
+            allows = re.findall(r'not_allowed\("([A-Z, ]+)"\)', read_source(source))
+            self.assertEqual(len(allows), len(routes), source + ": a route was added or removed")
+            for paths, allow in zip(routes, allows):
+                for path in paths:
+                    allowed[path] = set(allow.split(", "))
+        return allowed
 
     def test_top_level(self):
         self.assertEqual(self.doc["openapi"], "3.0.3")
@@ -572,15 +769,23 @@ class OpenApiTest(unittest.TestCase):
             self.assertIn(key, self.doc)
         self.assertTrue(self.doc["info"]["title"])
         self.assertTrue(self.doc["info"]["version"])
+        operation_ids = []
         for path, item in self.doc["paths"].items():
             self.assertTrue(path.startswith("/"), path)
             for method, operation in item.items():
                 with self.subTest(path=path, method=method):
                     self.assertIn(method, ("get", "post", "put", "delete", "patch", "head",
-                                           "options", "trace", "parameters"))
+                                           "options", "trace"))
                     self.assertTrue(operation["responses"])
+                    operation_ids.append(operation["operationId"])
                     for status in operation["responses"]:
                         self.assertRegex(str(status), r"^[1-5][0-9][0-9]$")
+                    # Every path parameter is declared.
+                    declared = {p["name"] for p in (inline(self.doc, q) for q in
+                                                     operation.get("parameters", []))
+                                if p["in"] == "path"}
+                    self.assertEqual(declared, set(re.findall(r"\{(\w+)\}", path)))
+        self.assertEqual(len(operation_ids), len(set(operation_ids)))
 
     def test_every_ref_resolves(self):
         refs = list(all_refs(self.doc))
@@ -590,10 +795,78 @@ class OpenApiTest(unittest.TestCase):
                 pointer(self.doc, ref)
 
     def test_routes_match_code(self):
-        routes = re.search(r"kRoutes = \{([^}]*)\}", self.web_app).group(1)
-        self.assertEqual(sorted(re.findall(r'"([^"]+)"', routes)), sorted(self.doc["paths"]))
+        # The route list: RouteLabel's exact paths and its patterns (with their known tails).
+        label = function_body(self.web_app, "std::string RouteLabel(")
+        exact = re.findall(r'"(/[^"]*)"', re.search(r"kExact\[\] = \{(.*?)\};", label,
+                                                       re.S).group(1))
+        patterns = re.findall(r'std::pair\{"[^"]+", "([^"]+)"\}', label)
+        tails = re.findall(r'"(/\w+)"', re.search(r"for \(std::string_view known : \{(.*?)\}\)",
+                                                  label, re.S).group(1))
+        self.assertEqual(len(patterns), 4)
+        self.assertEqual(sorted(tails), ["/comments", "/delete", "/edit"])
+        labels = set(exact) | set(patterns) | {p + t for p in patterns for t in tails}
+        documented = set(self.doc["paths"])
+        # Every exact route and every pattern is documented; nothing documented is unknown.
+        self.assertEqual((set(exact) | set(patterns)) - documented, set())
+        self.assertEqual(documented - labels, set())
+        # The methods: exactly those each route's Allow header names (GET includes HEAD).
+        allowed = self.allowed_methods()
+        self.assertEqual(set(allowed), documented)
+        for path, methods in allowed.items():
+            with self.subTest(path=path):
+                self.assertEqual(set(self.doc["paths"][path]), {m.lower() for m in methods})
+                for method in self.doc["paths"][path]:
+                    self.assertIn("405", self.doc["paths"][path][method]["responses"])
+        # JSON 405s under /api/ and on the operational routes, HTML pages on the site.
+        for path, item in self.doc["paths"].items():
+            json_405 = path.startswith("/api/") or path in ("/healthz", "/readyz", "/metrics",
+                                                             "/static/style.css")
+            for method, operation in item.items():
+                with self.subTest(path=path, method=method):
+                    self.assertEqual(operation["responses"]["405"]["$ref"],
+                                     "#/components/responses/MethodNotAllowed"
+                                     + ("Json" if json_405 else "Page"))
+                    expected = ({"accounts", "content"} if path.startswith("/api/")
+                                else {"operations"} if json_405 else {"site"})
+                    self.assertIn(operation["tags"][0], expected)
         self.assertEqual(set(self.doc["paths"]["/api/v1/users"]), {"post"})
         self.assertEqual(set(self.doc["paths"]["/register"]), {"get", "post"})
+        self.assertEqual(set(self.doc["paths"]["/api/v1/sessions/current"]), {"get", "delete"})
+
+    def test_security_matches_code(self):
+        schemes = self.doc["components"]["securitySchemes"]
+        auth = read_source("src/web/auth.h")
+        self.assertEqual(schemes["bearer"], dict(schemes["bearer"], type="http", scheme="bearer"))
+        self.assertEqual(schemes["sessionCookie"]["in"], "cookie")
+        self.assertIn('kSessionCookie = "%s"' % schemes["sessionCookie"]["name"], auth)
+        self.assertIn('kCsrfCookie = "inkwell_csrf"', auth)
+        self.assertIn('kCsrfField = "csrf_token"', auth)
+        self.assertIn("kSessionLifetime{24 * 14}", auth)  # Max-Age=1209600 in the docs
+        self.assertIn("kConfirmationLifetime{48}", auth)
+        self.assertIn("Max-Age=1209600", schemes["sessionCookie"]["description"])
+        cookie = function_body(read_source("src/web/auth.cc"), "std::string CookieHeader(")
+        self.assertIn('"; Path=/; Max-Age=" + std::to_string(max_age.count()) +', cookie)
+        self.assertIn('"; HttpOnly; SameSite=Lax"', cookie)
+        self.assertIn('header += "; Secure"', cookie)
+        self.assertIn('"WWW-Authenticate", "Bearer"', self.web)
+        self.assertIn('"X-Inkwell-Cache", "hit"', self.web)
+        self.assertIn('"X-Inkwell-Cache", "miss"', self.web)
+        # The API reads only bearer tokens, the site only cookies.
+        self.assertIn("token = BearerToken(request);", self.web_app)
+        # Routes that need a token say so, and answer 401 with WWW-Authenticate.
+        for path, item in self.doc["paths"].items():
+            for method, operation in item.items():
+                security = operation.get("security")
+                with self.subTest(path=path, method=method):
+                    if path.startswith("/api/"):
+                        self.assertNotIn({"sessionCookie": []}, security or [])
+                        if security == [{"bearer": []}]:
+                            self.assertEqual(operation["responses"]["401"]["$ref"],
+                                             "#/components/responses/Unauthorized")
+                    else:
+                        self.assertNotIn({"bearer": []}, security or [])
+        unauthorized = self.doc["components"]["responses"]["Unauthorized"]
+        self.assertIn("WWW-Authenticate", unauthorized["headers"])
 
     def test_every_response_has_traceparent(self):
         for path, item in self.doc["paths"].items():
@@ -602,25 +875,58 @@ class OpenApiTest(unittest.TestCase):
                     with self.subTest(path=path, method=method, status=status):
                         response = inline(self.doc, response)
                         self.assertIn("traceparent", response.get("headers", {}))
+                        if str(status) in ("429", "503"):
+                            self.assertIn("Retry-After", response["headers"])
+                        if str(status) == "303":
+                            self.assertIn("Location", response["headers"])
                 parameters = [inline(self.doc, p) for p in operation.get("parameters", [])]
                 self.assertIn(("traceparent", "header"),
                               [(p["name"], p["in"]) for p in parameters])
         self.assertIn('emplace_back("traceparent", traceparent)', self.web_app)
+        # Every 503 carries Retry-After ("1" from a full pool, "5" otherwise); 429 too.
+        self.assertIn('busy.headers.emplace_back("Retry-After", "1")', self.web_app)
+        self.assertIn('response.status == 503 && !has_retry_after) '
+                      'response.headers.emplace_back("Retry-After", "5")', self.web_app)
+        throttle = function_body(self.web_app, "std::optional<http::HttpResponse> WebApp::Throttle(")
+        self.assertIn('emplace_back("Retry-After", std::to_string(wait.count()))', throttle)
+        redirect = function_body(self.web_app, "http::HttpResponse WebApp::Redirect(")
+        self.assertIn("HttpResponse redirect{303,", redirect)
+        self.assertIn('emplace_back("Location", location)', redirect)
 
     def test_error_codes_match_code(self):
-        documented = set(self.doc["components"]["schemas"]["Error"]["properties"]["error"]
-                         ["properties"]["code"]["enum"])
-        emitted = set(re.findall(r'JsonError\(\d+, "(\w+)"', self.web_app))
+        error = self.doc["components"]["schemas"]["Error"]
+        documented = set(error["properties"]["error"]["properties"]["code"]["enum"])
+        emitted = set(re.findall(r'JsonError\(\d+, "(\w+)"', self.web))
+        # StoreError and the registration answer with NameOf(code): every code it returns.
+        self.assertIn("core::NameOf(error.code)", self.web)
         emitted |= set(re.findall(r'return "(\w+)";', read_source("src/core/error.cc")))
         emitted.add("internal")  # NameOf's fallback
         self.assertEqual(documented, emitted)
-        self.assertEqual(documented, {"invalid_argument", "conflict", "payload_too_large",
-                                      "unsupported_media_type", "unavailable", "not_found",
-                                      "method_not_allowed", "internal"})
+        self.assertEqual(documented, {
+            "invalid_argument", "unauthorized", "forbidden", "not_confirmed", "not_found",
+            "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type",
+            "rate_limited", "internal", "unavailable"})
+        # Each code always comes with the same status, the one documented.
+        statuses = error["x-inkwell-statuses"]
+        self.assertEqual(set(statuses), documented)
+        for status, code in re.findall(r'JsonError\((\d+), "(\w+)"', self.web):
+            with self.subTest(code=code, status=status):
+                self.assertEqual(statuses[code], int(status))
+        status_for = function_body(self.web_app, "int StatusFor(ErrorCode code)")
+        for name, status in re.findall(r"case ErrorCode::k(\w+): return (\d+);", status_for):
+            code = re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+            self.assertEqual(statuses[code], int(status))
+        self.assertIn('JsonError(outcome.status, "unavailable"', self.web)  # only 503 reaches it
+        self.assertIn("outcome.status = 503;", self.web)
+        for code, status in statuses.items():
+            self.assertIn("%s %d" % (code, status), self.doc["info"]["description"])
 
     def test_limits_match_code(self):
         schemas = self.doc["components"]["schemas"]
         registration = read_source("src/web/registration.cc")
+        content = read_source("src/web/content.h")
+        api = read_source("src/web/web_api.cc")
+        site = read_source("src/web/web_content.cc")
         self.assertEqual(schemas["Name"]["maxLength"], 100)
         self.assertIn("kMaxNameCharacters = 100", registration)
         self.assertEqual(schemas["Password"]["minLength"], 8)
@@ -629,27 +935,144 @@ class OpenApiTest(unittest.TestCase):
         self.assertIn("kMaxPasswordBytes = 1024", registration)
         self.assertEqual(schemas["Email"]["maxLength"], 254)
         self.assertIn("kMaxBodyBytes = 64 * 1024", read_source("src/http/http_message.h"))
-        self.assertEqual(set(schemas["RegistrationForm"]["properties"]),
-                         {"user_name", "user_email", "user_password"})
-        for field in ("user_name", "user_email", "user_password"):
-            self.assertIn('"%s"' % field, self.web_app)
+        self.assertEqual(schemas["Title"]["maxLength"], 200)
+        self.assertIn("kMaxTitleCharacters = 200", content)
+        self.assertIn("1000 bytes", schemas["Title"]["description"])
+        self.assertEqual(content.count("kMaxTitleCharacters, 1000)"), 0)
+        self.assertEqual(read_source("src/web/content.cc").count("kMaxTitleCharacters, 1000)"), 2)
+        self.assertEqual(schemas["Slug"]["maxLength"], 100)
+        self.assertIn("kMaxSlugBytes = 100", content)
+        self.assertIn("kMaxBodyBytes = 60000", content)
+        self.assertIn("60000 bytes", schemas["MarkdownBody"]["description"])
+        self.assertIn("60000 bytes", schemas["CommentBody"]["description"])
+        self.assertEqual(schemas["CommentBody"]["maxLength"], 5000)
+        self.assertIn("kMaxCommentCharacters = 5000", content)
+        # Pagination: API page 1-100000, per_page 1-100, default 20; the site shows 10.
+        parameters = self.doc["components"]["parameters"]
+        self.assertEqual((parameters["ApiPage"]["schema"]["minimum"],
+                          parameters["ApiPage"]["schema"]["maximum"]), (1, 100000))
+        self.assertEqual((parameters["PerPage"]["schema"]["minimum"],
+                          parameters["PerPage"]["schema"]["maximum"],
+                          parameters["PerPage"]["schema"]["default"]), (1, 100, 20))
+        self.assertIn("kDefaultPageSize = 20", api)
+        self.assertIn("kMaxPageSize = 100", api)
+        self.assertIn("kMaxPageNumber = 100000", api)
+        self.assertIn('"page must be 1-100000 and per_page 1-100"', api)
+        self.assertEqual(parameters["SitePage"]["schema"]["maximum"], 100000)
+        self.assertEqual(parameters["SitePerPage"]["schema"]["enum"], [10])
+        self.assertIn("kSitePageSize = 10", site)
+        self.assertIn("kMaxPageNumber = 100000", site)
+        for path in ("/api/v1/pages", "/api/v1/posts", "/api/v1/posts/{id}/comments"):
+            names = {inline(self.doc, p)["name"]
+                     for p in self.doc["paths"][path]["get"]["parameters"]}
+            self.assertLessEqual({"page", "per_page"}, names)
+        # Form fields: every field the code reads is documented in a form, and back.
+        forms = {name: schema for name, schema in schemas.items() if name.endswith("Form")}
+        documented = set()
+        for name, schema in forms.items():
+            with self.subTest(form=name):
+                self.assertIn("csrf_token", schema["required"])  # every POST form
+                documented |= set(schema["properties"])
+        read = set(re.findall(r'Field\((?:\*fields|form->fields|fields), "(\w+)"\)', self.web))
+        self.assertEqual(documented - {"csrf_token"}, read)
+        for path, item in self.doc["paths"].items():
+            if "post" in item and not path.startswith("/api/"):
+                with self.subTest(form=path):
+                    body = item["post"]["requestBody"]["content"]
+                    self.assertEqual(list(body), ["application/x-www-form-urlencoded"])
+                    schema = body["application/x-www-form-urlencoded"]["schema"]["$ref"]
+                    self.assertIn(schema.rsplit("/", 1)[1], forms)
+                    self.assertIn("403", item["post"]["responses"])  # CSRF
+        # Every form in the page templates sends the token.
+        templates = os.path.join(ROOT, "templates", "web")
+        for name in sorted(os.listdir(templates)):
+            with open(os.path.join(templates, name), encoding="utf-8") as file:
+                text = file.read()
+            for form in re.findall(r"<form\b.*?</form>", text, re.S):
+                with self.subTest(template=name):
+                    self.assertIn('name="csrf_token" value="{{csrf_token}}"', form)
         self.assertEqual(set(schemas["UserCreate"]["required"]), {"name", "email", "password"})
         # The e-mail pattern is the one the message contract uses.
         asyncapi = load(ASYNCAPI)
         self.assertEqual(schemas["Email"]["pattern"],
                          asyncapi["components"]["schemas"]["EmailAddress"]["pattern"])
+        self.assertEqual(schemas["Slug"]["pattern"],
+                         asyncapi["components"]["schemas"]["Slug"]["pattern"])
+
+    def test_json_shapes_match_code(self):
+        schemas = self.doc["components"]["schemas"]
+        content = read_source("src/web/content.cc")
+
+        def keys(signature):
+            return set(re.findall(r'\{"(\w+)",', function_body(content, signature)))
+
+        def with_body(signature):
+            return set(re.findall(r'json\["(\w+)"\] =', function_body(content, signature)))
+
+        self.assertEqual(set(schemas["PageSummary"]["required"]), keys("Json PageJson("))
+        self.assertEqual(set(schemas["PageSummary"]["properties"]), keys("Json PageJson("))
+        self.assertEqual(set(schemas["Page"]["allOf"][1]["required"]), with_body("Json PageJson("))
+        self.assertEqual(set(schemas["PostSummary"]["required"]), keys("Json PostJson("))
+        self.assertEqual(set(schemas["PostSummary"]["properties"]), keys("Json PostJson("))
+        self.assertEqual(set(schemas["Post"]["allOf"][1]["required"]), with_body("Json PostJson("))
+        self.assertEqual(set(schemas["Comment"]["required"]), keys("Json CommentJson("))
+        self.assertEqual(set(schemas["Comment"]["properties"]), keys("Json CommentJson("))
+        self.assertEqual(set(schemas["Author"]["required"]), {"id", "name"})
+        self.assertIn('return {{"id", id}, {"name", name}};', content)
+        api = read_source("src/web/web_api.cc")
+        for collection, schema in (("pages", "PageList"), ("posts", "PostList"),
+                                   ("comments", "CommentList")):
+            self.assertIn('Ok(200, {{"%s", %s}, {"page", paging->page}, {"per_page", '
+                          'paging->per_page},' % (collection, collection), api)
+            self.assertEqual(set(schemas[schema]["required"]),
+                             {collection, "page", "per_page", "total"})
+        accounts = read_source("src/web/web_accounts.cc")
+        self.assertIn('{"token", outcome.token},', accounts)
+        self.assertIn('{"expires_at", Rfc3339(outcome.expires_at_ms)},', accounts)
+        self.assertEqual(set(schemas["Session"]["required"]), {"token", "expires_at", "user"})
+        self.assertIn('{{"status", "accepted"},', api)
+        self.assertEqual(set(schemas["Accepted"]["required"]), {"status", "message"})
+        self.assertIn('Ok(200, {{"user", {{"id", visitor.user->id}, {"name", visitor.user->name},',
+                      api)
+        # Every example in the paths fits its schema.
+        for path, item in self.doc["paths"].items():
+            for method, operation in item.items():
+                bodies = [operation.get("requestBody", {}).get("content", {})]
+                bodies += [inline(self.doc, r).get("content", {})
+                           for r in operation["responses"].values()]
+                for content_types in bodies:
+                    for media in content_types.values():
+                        if "example" in media and "schema" in media:
+                            with self.subTest(path=path, method=method):
+                                self.assertTrue(is_valid(inline(self.doc, media["schema"]),
+                                                         media["example"]))
 
     def test_responses_of_the_json_api(self):
         users = self.doc["paths"]["/api/v1/users"]["post"]
         self.assertEqual(set(users["responses"]),
-                         {"201", "400", "405", "409", "413", "415", "500", "503"})
-        self.assertIn("Location", users["responses"]["201"]["headers"])
-        self.assertIn("Retry-After", users["responses"]["503"]["headers"])
-        self.assertIn('"Retry-After", "1"', self.web_app)
+                         {"201", "400", "405", "409", "413", "415", "429", "500", "503"})
+        # The code sends no Location for a new user (there is no user resource to GET).
+        self.assertNotIn("Location", users["responses"]["201"]["headers"])
+        self.assertNotIn("/api/v1/users/", self.web)
+        self.assertIn("Retry-After", inline(self.doc, users["responses"]["503"])["headers"])
+        self.assertIn("Retry-After", inline(self.doc, users["responses"]["429"])["headers"])
+        for path, prefix in (("/api/v1/pages", '"/api/v1/pages/" + saved->slug'),
+                             ("/api/v1/posts", '"/api/v1/posts/" + std::to_string(saved->id)')):
+            created = self.doc["paths"][path]["post"]["responses"]["201"]
+            self.assertIn("Location", created["headers"])
+            self.assertIn('emplace_back("Location", %s)' % prefix, self.web)
+        sessions = self.doc["paths"]["/api/v1/sessions"]["post"]["responses"]
+        self.assertEqual(set(sessions), {"201", "400", "401", "403", "405", "413", "415", "429",
+                                         "500", "503"})
+        self.assertEqual(sessions["403"]["content"]["application/json"]["example"]["error"]["code"],
+                         "not_confirmed")
+        self.assertEqual(set(self.doc["paths"]["/api/v1/sessions/current"]["delete"]["responses"])
+                         & {"204"}, {"204"})
         user = self.doc["components"]["schemas"]["User"]
         self.assertTrue(is_valid(inline(self.doc, user), {"id": 1, "name": "A", "email": "a@b.c"}))
         error = inline(self.doc, self.doc["components"]["schemas"]["Error"])
         self.assertTrue(is_valid(error, {"error": {"code": "conflict", "message": "taken"}}))
+        self.assertTrue(is_valid(error, {"error": {"code": "rate_limited", "message": "slow"}}))
         self.assertFalse(is_valid(error, {"error": {"code": "teapot", "message": "x"}}))
         create = inline(self.doc, self.doc["components"]["schemas"]["UserCreate"])
         self.assertTrue(is_valid(create, {"name": "Ada", "email": "ada@example.org",
@@ -661,11 +1084,24 @@ class OpenApiTest(unittest.TestCase):
         self.assertFalse(is_valid(create, {"name": "Ada", "email": "ada", "password": "12345678"}))
         form = self.doc["paths"]["/register"]["post"]
         self.assertEqual(set(form["responses"]),
-                         {"303", "400", "405", "409", "413", "415", "500", "503"})
+                         {"303", "400", "403", "405", "409", "413", "415", "429", "500", "503"})
         self.assertIn("application/x-www-form-urlencoded", form["requestBody"]["content"])
         self.assertEqual(set(self.doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"]),
                          {"text/plain; version=0.0.4; charset=utf-8"})
         self.assertEqual(set(self.doc["paths"]["/readyz"]["get"]["responses"]), {"200", "503", "405"})
+        # The answers the site redirects to.
+        login = self.doc["paths"]["/login"]["post"]["responses"]["303"]
+        self.assertIn("Set-Cookie", login["headers"])
+        self.assertIn('Redirect("/")', self.web)
+        self.assertIn('Redirect("/?notice=logged_out")', self.web)
+        self.assertIn('Redirect("/login?notice=resent")', self.web)
+        self.assertIn('Redirect("/pages?notice=deleted")', self.web)
+        self.assertIn('Redirect("/?notice=deleted")', self.web)
+        self.assertIn('Redirect("/registered?email=" + http::UrlEncode(input.email))', self.web)
+        notices = set(re.findall(r'code == "(\w+)"', function_body(self.web_app,
+                                                                     "std::string NoticeText(")))
+        self.assertEqual(notices,
+                         set(self.doc["components"]["parameters"]["Notice"]["schema"]["enum"]))
 
 
 if __name__ == "__main__":
