@@ -494,6 +494,9 @@ def main():
     parser.add_argument("--command", default="bench/run")
     parser.add_argument("--no-docs", action="store_true", help="print the table only")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--only", choices=("relay", "registration", "production", "pages"),
+                        help="run one benchmark and print its per-run lines (no table, no docs): "
+                             "for iterating on one figure")
     args = parser.parse_args()
     args.runs = max(3, args.runs)
 
@@ -508,10 +511,20 @@ def main():
     host = machine()
     try:
         try:
-            suite.run()
+            if args.only:
+                suite.start()
+                {"relay": lambda: [suite.relay_and_mailer(run) for run in range(suite.runs)],
+                 "registration": suite.registration_min,
+                 "production": suite.registration_production,
+                 "pages": suite.pages}[args.only]()
+            else:
+                suite.run()
         finally:
             suite.stop()
-        publish(suite, args, host, date, started)
+        if args.only:
+            log(f"--only {args.only}: {json.dumps(suite.results)}")
+        else:
+            publish(suite, args, host, date, started)
     finally:
         suite.remove_files()
 

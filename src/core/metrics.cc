@@ -63,22 +63,22 @@ std::vector<double> LatencyBuckets() {
 
 Histogram& Metrics::AddHistogram(const std::string& name, const std::string& help,
                                  const std::string& labels, std::vector<double> upper_bounds) {
+  std::string key = name + '\0' + labels;
   std::lock_guard lock(mutex_);
-  for (auto& series : series_) {
-    if (series.name == name && series.labels == labels && series.histogram) return *series.histogram;
-  }
+  if (auto found = histograms_.find(key); found != histograms_.end()) return *found->second;
   series_.push_back(Series{name, help, "histogram", labels, nullptr,
                            std::make_unique<Histogram>(std::move(upper_bounds)), {}});
+  histograms_.emplace(std::move(key), series_.back().histogram.get());
   return *series_.back().histogram;
 }
 
 Counter& Metrics::AddCounter(const std::string& name, const std::string& help,
                              const std::string& labels) {
+  std::string key = name + '\0' + labels;
   std::lock_guard lock(mutex_);
-  for (auto& series : series_) {
-    if (series.name == name && series.labels == labels) return *series.counter;
-  }
+  if (auto found = counters_.find(key); found != counters_.end()) return *found->second;
   series_.push_back(Series{name, help, "counter", labels, std::make_unique<Counter>(), nullptr, {}});
+  counters_.emplace(std::move(key), series_.back().counter.get());
   return *series_.back().counter;
 }
 

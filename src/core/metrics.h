@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace inkwell::core {
@@ -66,6 +67,10 @@ class Metrics {
   };
   mutable std::mutex mutex_;
   std::vector<Series> series_;
+  // name + '\0' + labels -> the series' counter or histogram (they never move: unique_ptr), so
+  // that the per-request Add* lookups cost one hash, not a scan of every series.
+  std::unordered_map<std::string, Counter*> counters_;
+  std::unordered_map<std::string, Histogram*> histograms_;
 };
 
 }  // namespace inkwell::core

@@ -54,14 +54,14 @@ mstch::node ToNode(const nlohmann::json& value) {
     case nlohmann::json::value_t::number_integer:
     case nlohmann::json::value_t::number_unsigned:
     case nlohmann::json::value_t::number_float: return value.dump();
-    default: return false;  // null, binary, discarded
+    default: return std::string();  // null, binary, discarded: empty, and false in a section
   }
 }
 
 }  // namespace
 
-core::Result<std::string> TemplateSet::Render(const std::string& name,
-                                              const nlohmann::json& view) const {
+core::Result<std::string> TemplateSet::RenderView(const std::string& name,
+                                                  const nlohmann::json& view) const {
   const auto found = templates_.find(name);
   if (found == templates_.end()) {
     return core::Fail(core::ErrorCode::kNotFound, "no template named '" + name + "'");

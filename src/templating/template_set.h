@@ -25,8 +25,8 @@ class TemplateSet {
   // kNotFound for an unknown name.
   core::Result<std::string> Render(const std::string& name, const TemplateValues& values) const;
   // The same with a structured view: objects become mustache contexts, arrays lists, booleans
-  // section switches, numbers their decimal text; null is false.
-  core::Result<std::string> Render(const std::string& name, const nlohmann::json& view) const;
+  // section switches, numbers their decimal text; null is empty (and false in a section).
+  core::Result<std::string> RenderView(const std::string& name, const nlohmann::json& view) const;
 
  private:
   std::map<std::string, std::string> templates_;

@@ -190,7 +190,7 @@ WebApp::LoginOutcome WebApp::Login(const std::string& email, const std::string& 
   }
   // Verify even when the address is unknown, against a dummy hash: the same work, the same
   // answer, so neither timing nor wording tells whether an account exists.
-  const std::string& hash = *user ? (*user)->password_hash : dummy_password_hash_;
+  const std::string& hash = *user ? (*user)->password_hash : DummyPasswordHash();
   const bool is_match = deps_.hasher.Verify(password, hash) && user->has_value();
   if (!is_match) return outcome;
   if (!(*user)->is_confirmed) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -97,9 +98,16 @@ WebApp::WebApp(Dependencies dependencies)
     core::LogWarn("no style sheet: pages will be unstyled (set INKWELL_STATIC_DIR)",
                   {{"path", deps_.options.static_dir + "/style.css"}});
   }
+}
+
+const std::string& WebApp::DummyPasswordHash() {
   // A hash to verify when the e-mail address is unknown, so that an unknown address and a
-  // wrong password take the same time and get the same answer.
-  if (auto dummy = deps_.hasher.Hash(NewSecretToken())) dummy_password_hash_ = std::move(*dummy);
+  // wrong password take the same time and get the same answer. Made at the first login (on
+  // the hashing pool), so that starting the service does not cost argon2id's 64 MiB.
+  std::call_once(dummy_once_, [this] {
+    if (auto dummy = deps_.hasher.Hash(NewSecretToken())) dummy_password_hash_ = std::move(*dummy);
+  });
+  return dummy_password_hash_;
 }
 
 void WebApp::CountRequest(const std::string& route, int status) {
@@ -121,11 +129,17 @@ void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
   const auto started = std::chrono::system_clock::now();
   const auto started_steady = std::chrono::steady_clock::now();
   // Every answer carries the trace id and is counted and timed: wrap the responder once here.
+  // A span (one log record on the broker) for every request that changes something or that the
+  // client asked to trace; plain reads are not recorded, or every page view would cost a
+  // message and reading pages could not run near the machine's speed.
+  const bool is_recorded = (method != "GET" && method != "HEAD") || request.headers.contains("traceparent");
   http::Responder answer = [this, shared_respond, traceparent, route, method, started,
-                            started_steady](http::HttpResponse response) {
-    core::Log::Span("http request", core::TraceIdOf(traceparent), started,
-                    std::chrono::steady_clock::now() - started_steady,
-                    {{"method", method}, {"route", route}, {"status", std::to_string(response.status)}});
+                            started_steady, is_recorded](http::HttpResponse response) {
+    if (is_recorded) {
+      core::Log::Span("http request", core::TraceIdOf(traceparent), started,
+                      std::chrono::steady_clock::now() - started_steady,
+                      {{"method", method}, {"route", route}, {"status", std::to_string(response.status)}});
+    }
     response.headers.emplace_back("traceparent", traceparent);
     const bool has_retry_after = std::any_of(response.headers.begin(), response.headers.end(),
                                              [](const auto& h) { return h.first == "Retry-After"; });
@@ -247,7 +261,7 @@ http::HttpResponse WebApp::Html(int status, const std::string& name, Json view,
   if (visitor.user) view["user"] = {{"id", visitor.user->id}, {"name", visitor.user->name}};
   view["csrf_token"] = visitor.csrf_token;
   if (!visitor.notice.empty()) view["notice"] = visitor.notice;
-  auto html = deps_.templates.Render(name, view);
+  auto html = deps_.templates.RenderView(name, view);
   if (!html) {
     core::LogError("page template failed", {{"template", name}, {"error", html.error().message}});
     return http::HttpResponse{500, "text/plain; charset=utf-8", {}, "internal error\n"};

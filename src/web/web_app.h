@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -131,6 +132,8 @@ class WebApp {
   RateLimiter rate_limiter_;
   bool is_secure_cookies_;
   std::string style_css_;
+  const std::string& DummyPasswordHash();
+  std::once_flag dummy_once_;
   std::string dummy_password_hash_;  // verified for unknown users, so both take as long
 };
 

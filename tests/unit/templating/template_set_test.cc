@@ -7,6 +7,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace inkwell::templating {
 namespace {
@@ -99,12 +100,32 @@ TEST(TemplateSetTest, MissingValueRendersEmptyAndSectionIsSkipped) {
   auto templates = TemplateSet::Load(dir.path());
   ASSERT_TRUE(templates);
 
-  auto without = templates->Render("t", {});
+  auto without = templates->Render("t", TemplateValues{});
   auto with = templates->Render("t", {{"flag", "yes"}});
 
   ASSERT_TRUE(without && with);
   EXPECT_EQ(*without, "abd");
   EXPECT_EQ(*with, "abcd");
+}
+
+TEST(TemplateSetTest, StructuredViewRendersListsBooleansObjectsAndEscapes) {
+  TempDir dir;
+  dir.Write("t.mustache",
+            "{{#items}}[{{name}}:{{n}}{{#on}}!{{/on}}]{{/items}}{{^items}}none{{/items}}"
+            "{{#who}}<{{name}}>{{/who}}{{{raw}}}{{nothing}}");
+  auto templates = TemplateSet::Load(dir.path());
+  ASSERT_TRUE(templates);
+
+  auto rendered = templates->RenderView(
+      "t", nlohmann::json{{"items", {{{"name", "a<b"}, {"n", 1}, {"on", true}}, {{"name", "c"}, {"n", 2.5}, {"on", false}}}},
+                          {"who", {{"name", "Ada"}}},
+                          {"raw", "<i>x</i>"},
+                          {"nothing", nullptr}});
+  auto empty = templates->RenderView("t", nlohmann::json{{"items", nlohmann::json::array()}});
+
+  ASSERT_TRUE(rendered && empty);
+  EXPECT_EQ(*rendered, "[a&lt;b:1!][c:2.5]<Ada><i>x</i>");
+  EXPECT_EQ(*empty, "none");
 }
 
 TEST(TemplateSetTest, IgnoresFilesWithOtherExtensions) {
@@ -123,7 +144,7 @@ TEST(TemplateSetTest, IgnoresFilesWithOtherExtensions) {
 TEST(TemplateSetTest, UnknownNameIsNotFound) {
   const TemplateSet templates = RepoTemplates();
 
-  auto rendered = templates.Render("email/goodbye.txt", {});
+  auto rendered = templates.Render("email/goodbye.txt", TemplateValues{});
 
   ASSERT_FALSE(rendered);
   EXPECT_EQ(rendered.error().code, core::ErrorCode::kNotFound);
