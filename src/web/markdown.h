@@ -5,7 +5,7 @@
 
 namespace inkwell::web {
 
-// CommonMark to HTML with cmark in safe mode: raw HTML in the source is replaced by a comment
+// CommonMark to HTML with cmark in safe mode: raw HTML in the source is shown as escaped text
 // and javascript:/vbscript:/file:/data: link targets are dropped, so the output can be put into
 // a page as is. Invalid UTF-8 is replaced (U+FFFD). Never fails.
 std::string RenderMarkdown(std::string_view markdown);

@@ -8,6 +8,7 @@
 #include "http/form.h"
 #include "web/auth.h"
 #include "web/content.h"
+#include "web/request_util.h"
 #include "web/web_app.h"
 
 namespace inkwell::web {
@@ -20,19 +21,6 @@ std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-bool HasMediaType(const http::HttpRequest& request, std::string_view media_type) {
-  std::string value = request.Header("content-type");
-  value = value.substr(0, value.find(';'));
-  while (!value.empty() && value.back() == ' ') value.pop_back();
-  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return value == media_type;
-}
-
-std::string Field(const std::map<std::string, std::string>& form, const std::string& name) {
-  const auto found = form.find(name);
-  return found == form.end() ? std::string() : found->second;
 }
 
 }  // namespace
@@ -72,7 +60,7 @@ void WebApp::RegisterFromForm(const http::HttpRequest& request, const std::strin
     }
     auto fields = http::ParseForm(request.body);
     if (!fields) return RegisterForm(400, input, "The form data is malformed.", visitor);
-    input = {Field(*fields, "user_name"), Field(*fields, "user_email"), Field(*fields, "user_password")};
+    input = {FormField(*fields, "user_name"), FormField(*fields, "user_email"), FormField(*fields, "user_password")};
     if (auto forged = CheckCsrf(request, *fields, visitor)) return *forged;
     if (auto limited = Throttle("register", request, false)) return *limited;
     if (auto valid = ValidateRegistration(input); !valid) {
@@ -120,7 +108,9 @@ void WebApp::RegisterFromJson(const http::HttpRequest& request, const std::strin
       return JsonError(StatusFor(error.code), core::NameOf(error.code), error.message);
     }
     const Json created = {{"id", *id}, {"name", input.name}, {"email", input.email}};
-    return http::HttpResponse{201, "application/json", {}, created.dump() + "\n"};
+    http::HttpResponse response{201, "application/json", {}, created.dump() + "\n"};
+    response.headers.emplace_back("Cache-Control", "no-store");
+    return response;
   });
 }
 
@@ -129,7 +119,7 @@ void WebApp::RegisterFromJson(const http::HttpRequest& request, const std::strin
 http::HttpResponse WebApp::Confirm(const http::HttpRequest& request, const std::string& traceparent) {
   const Visitor visitor = Identify(request, false);
   auto query = http::ParseForm(request.query);
-  const std::string token = query ? Field(*query, "token") : std::string();
+  const std::string token = query ? FormField(*query, "token") : std::string();
   const auto page = [&](int status, bool ok, const std::string& message) {
     return Html(status, "web/confirm.html",
                 {{"title", ok ? "Address confirmed" : "Link not valid"}, {"ok", ok}, {"message", message}},
@@ -149,11 +139,15 @@ http::HttpResponse WebApp::Confirm(const http::HttpRequest& request, const std::
                                 "the mail, or ask for a new one.");
       case ErrorCode::kInvalidArgument:
         return page(400, false, "Sorry: " + user.error().message + ". Ask for a new one below.");
-      default:
-        return ErrorPage(StatusFor(user.error().code), "Please try again",
-                         "We could not confirm your address just now. Please open the link again "
-                         "in a minute.", visitor);
+      case ErrorCode::kConflict:
+      case ErrorCode::kUnavailable:
+      case ErrorCode::kInternal:
+        break;
     }
+    return ErrorPage(StatusFor(user.error().code), "Please try again",
+                     "We could not confirm your address just now. Please open the link again in "
+                     "a minute.",
+                     visitor);
   }
   Written();
   core::LogInfo("account confirmed", {{"user_id", std::to_string(user->id)}});
@@ -226,14 +220,15 @@ void WebApp::LoginFromForm(const http::HttpRequest& request, http::Responder& re
                   visitor);
     };
     if (request.is_body_too_large) return form_page(413, "", "The form was too large.", false);
-    auto fields = http::ParseForm(request.body);
-    if (!fields || !HasMediaType(request, "application/x-www-form-urlencoded")) {
-      return form_page(400, "", "The form data is malformed.", false);
+    if (!HasMediaType(request, "application/x-www-form-urlencoded")) {
+      return form_page(415, "", "The form must be sent as application/x-www-form-urlencoded.", false);
     }
+    auto fields = http::ParseForm(request.body);
+    if (!fields) return form_page(400, "", "The form data is malformed.", false);
     if (auto forged = CheckCsrf(request, *fields, visitor)) return *forged;
     if (auto limited = Throttle("login", request, false)) return *limited;
-    const std::string email = Field(*fields, "email");
-    const LoginOutcome outcome = Login(email, Field(*fields, "password"));
+    const std::string email = FormField(*fields, "email");
+    const LoginOutcome outcome = Login(email, FormField(*fields, "password"));
     if (outcome.status == 401) return form_page(401, email, "Wrong e-mail address or password.", false);
     if (outcome.status == 403) {
       return form_page(403, email,

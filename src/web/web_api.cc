@@ -9,6 +9,7 @@
 #include "http/form.h"
 #include "web/auth.h"
 #include "web/content.h"
+#include "web/request_util.h"
 #include "web/web_app.h"
 
 namespace inkwell::web {
@@ -21,14 +22,6 @@ constexpr std::int64_t kDefaultPageSize = 20;
 constexpr std::int64_t kMaxPageSize = 100;
 constexpr std::int64_t kMaxPageNumber = 100000;
 
-std::optional<std::int64_t> ParsePositive(std::string_view text) {
-  std::int64_t value = 0;
-  if (text.empty() || text.size() > 18 || text.front() == '0') return std::nullopt;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
-}
-
 struct Paging {
   std::int64_t page = 1;
   std::int64_t per_page = kDefaultPageSize;
@@ -40,12 +33,12 @@ std::optional<Paging> ParsePaging(const std::string& query) {
   auto fields = http::ParseForm(query);
   if (!fields) return std::nullopt;
   if (auto found = fields->find("page"); found != fields->end()) {
-    auto page = ParsePositive(found->second);
+    auto page = ParsePositiveId(found->second);
     if (!page || *page > kMaxPageNumber) return std::nullopt;
     paging.page = *page;
   }
   if (auto found = fields->find("per_page"); found != fields->end()) {
-    auto per_page = ParsePositive(found->second);
+    auto per_page = ParsePositiveId(found->second);
     if (!per_page || *per_page > kMaxPageSize) return std::nullopt;
     paging.per_page = *per_page;
   }
@@ -54,14 +47,6 @@ std::optional<Paging> ParsePaging(const std::string& query) {
 
 http::HttpResponse BadPaging() {
   return JsonError(400, "invalid_argument", "page must be 1-100000 and per_page 1-100");
-}
-
-bool HasMediaType(const http::HttpRequest& request, std::string_view media_type) {
-  std::string value = request.Header("content-type");
-  value = value.substr(0, value.find(';'));
-  while (!value.empty() && value.back() == ' ') value.pop_back();
-  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return value == media_type;
 }
 
 tl::expected<Json, http::HttpResponse> JsonBody(const http::HttpRequest& request, const char* shape) {
@@ -114,25 +99,11 @@ http::HttpResponse StoreError(const core::Error& error, const std::string& what)
   return JsonError(StatusFor(error.code), core::NameOf(error.code), error.message);
 }
 
-std::vector<std::string> Segments(std::string_view path) {
-  std::vector<std::string> segments;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const std::size_t slash = path.find('/');
-    segments.emplace_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  return segments;
-}
-
 }  // namespace
 
 void WebApp::RouteApi(const http::HttpRequest& request, const std::string& traceparent,
                       http::Responder& respond) {
-  const std::vector<std::string> parts = Segments(request.path);  // "api", "v1", ...
+  const std::vector<std::string> parts = PathSegments(request.path);  // "api", "v1", ...
   const std::string& method = request.method;
   const bool is_get = method == "GET" || method == "HEAD";
   auto not_allowed = [&](const char* allow) {
@@ -200,7 +171,7 @@ void WebApp::RouteApi(const http::HttpRequest& request, const std::string& trace
   if (collection == "posts" && count >= 3 && count <= 5) {
     std::int64_t id = 0;
     if (count >= 4) {
-      auto parsed = ParsePositive(parts[3]);
+      auto parsed = ParsePositiveId(parts[3]);
       if (!parsed) return respond(JsonError(404, "not_found", "post ids are positive whole numbers"));
       id = *parsed;
     }

@@ -12,6 +12,7 @@
 #include "core/traceparent.h"
 #include "http/form.h"
 #include "web/auth.h"
+#include "web/request_util.h"
 
 namespace inkwell::web {
 namespace {
@@ -171,6 +172,12 @@ void WebApp::Offload(core::WorkerPool& pool, const http::HttpRequest& request,
     http::HttpResponse response;
     try {
       response = task();
+    } catch (const StoreUnavailable& unavailable) {
+      core::LogWarn("database unavailable", {{"path", path}, {"error", unavailable.what()}});
+      response = is_api ? JsonError(503, "unavailable", "the database is unavailable; retry in a moment")
+                        : ErrorPage(503, "Please try again",
+                                    "We cannot reach our database just now. Please try again in a moment.",
+                                    Visitor{});
     } catch (const std::exception& exception) {
       // The last catch for a request: a bug costs this request (500), never the service,
       // and the client still gets an answer.
@@ -247,7 +254,7 @@ Visitor WebApp::Identify(const http::HttpRequest& request, bool is_api) {
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     auto user = deps_.store.FindSession(HashToken(token), now);
-    if (!user) throw std::runtime_error("session lookup: " + user.error().message);
+    if (!user) ThrowStoreError(user.error(), "session lookup");
     if (*user) {
       visitor.user = std::move(**user);
       visitor.session_token = token;

@@ -11,6 +11,7 @@
 #include "web/content.h"
 #include "contracts/email_address.h"
 #include "web/markdown.h"
+#include "web/request_util.h"
 #include "web/web_app.h"
 
 namespace inkwell::web {
@@ -24,33 +25,6 @@ constexpr std::int64_t kMaxPerPage = 100;
 constexpr std::int64_t kMaxPageNumber = 100000;
 constexpr std::int64_t kCommentsShown = 500;
 
-std::vector<std::string> Segments(std::string_view path) {
-  std::vector<std::string> segments;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const std::size_t slash = path.find('/');
-    segments.emplace_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  return segments;
-}
-
-std::optional<std::int64_t> ParseId(std::string_view text) {
-  std::int64_t value = 0;
-  if (text.empty() || text.size() > 18 || text.front() == '0') return std::nullopt;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
-}
-
-std::string Field(const std::map<std::string, std::string>& form, const std::string& name) {
-  const auto found = form.find(name);
-  return found == form.end() ? std::string() : found->second;
-}
-
 // ?page=N (and ?per_page=M for the API): nullopt if malformed or out of range.
 struct Paging {
   std::int64_t page = 1;
@@ -63,12 +37,12 @@ std::optional<Paging> ParsePaging(const std::string& query, std::int64_t default
   auto fields = http::ParseForm(query);
   if (!fields) return std::nullopt;
   if (auto found = fields->find("page"); found != fields->end()) {
-    auto page = ParseId(found->second);
+    auto page = ParsePositiveId(found->second);
     if (!page || *page > kMaxPageNumber) return std::nullopt;
     paging.page = *page;
   }
   if (auto found = fields->find("per_page"); found != fields->end()) {
-    auto per_page = ParseId(found->second);
+    auto per_page = ParsePositiveId(found->second);
     if (!per_page || *per_page > kMaxPerPage) return std::nullopt;
     paging.per_page = *per_page;
   }
@@ -82,14 +56,6 @@ Json Pagination(const Paging& paging, std::int64_t total) {
           {"prev_page", paging.page - 1},
           {"has_next", has_next},
           {"next_page", paging.page + 1}};
-}
-
-bool HasMediaType(const http::HttpRequest& request, std::string_view media_type) {
-  std::string value = request.Header("content-type");
-  value = value.substr(0, value.find(';'));
-  while (!value.empty() && value.back() == ' ') value.pop_back();
-  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return value == media_type;
 }
 
 }  // namespace
@@ -129,7 +95,7 @@ void WebApp::ServeCached(const http::HttpRequest& request, const std::string& ke
 http::HttpResponse WebApp::HomePage(const Visitor& visitor, std::int64_t page_number) {
   const Paging paging{page_number, kSitePageSize};
   auto listing = deps_.store.ListPosts(visitor.user ? visitor.user->id : 0, paging.offset(), paging.per_page);
-  if (!listing) throw std::runtime_error("list posts: " + listing.error().message);
+  if (!listing) ThrowStoreError(listing.error(), "list posts");
   Json posts = Json::array();
   for (const db::Post& post : listing->items) {
     posts.push_back({{"id", post.id},
@@ -148,7 +114,7 @@ http::HttpResponse WebApp::HomePage(const Visitor& visitor, std::int64_t page_nu
 http::HttpResponse WebApp::PagesPage(const Visitor& visitor, std::int64_t page_number) {
   const Paging paging{page_number, kSitePageSize};
   auto listing = deps_.store.ListPages(paging.offset(), paging.per_page);
-  if (!listing) throw std::runtime_error("list pages: " + listing.error().message);
+  if (!listing) ThrowStoreError(listing.error(), "list pages");
   Json pages = Json::array();
   for (const db::Page& page : listing->items) {
     pages.push_back({{"slug", page.slug},
@@ -164,7 +130,7 @@ http::HttpResponse WebApp::PagesPage(const Visitor& visitor, std::int64_t page_n
 
 http::HttpResponse WebApp::PageView(const Visitor& visitor, const std::string& slug) {
   auto page = deps_.store.FindPage(slug);
-  if (!page) throw std::runtime_error("find page: " + page.error().message);
+  if (!page) ThrowStoreError(page.error(), "find page");
   if (!*page) return ErrorPage(404, "Not found", "There is no page at this address.", visitor);
   const db::Page& found = **page;
   return Html(200, "web/page.html",
@@ -180,14 +146,14 @@ http::HttpResponse WebApp::PostView(const Visitor& visitor, std::int64_t id,
                                     const std::string& comment_error,
                                     const std::string& comment_body, int status) {
   auto post = deps_.store.FindPost(id);
-  if (!post) throw std::runtime_error("find post: " + post.error().message);
+  if (!post) ThrowStoreError(post.error(), "find post");
   const bool is_author = *post && visitor.user && visitor.user->id == (*post)->author_id;
   if (!*post || (!(*post)->is_published && !is_author)) {
     return ErrorPage(404, "Not found", "There is no post at this address.", visitor);
   }
   const db::Post& found = **post;
   auto comments = deps_.store.ListComments(id, 0, kCommentsShown);
-  if (!comments) throw std::runtime_error("list comments: " + comments.error().message);
+  if (!comments) ThrowStoreError(comments.error(), "list comments");
   Json list = Json::array();
   for (const db::Comment& comment : comments->items) {
     list.push_back({{"author_name", comment.author_name},
@@ -213,7 +179,7 @@ http::HttpResponse WebApp::PostView(const Visitor& visitor, std::int64_t id,
 
 void WebApp::RouteSite(const http::HttpRequest& request, const std::string& traceparent,
                        http::Responder& respond) {
-  const std::vector<std::string> parts = Segments(request.path);
+  const std::vector<std::string> parts = PathSegments(request.path);
   const bool is_get = request.method == "GET" || request.method == "HEAD";
   const bool is_post = request.method == "POST";
   auto not_allowed = [&](const char* allow) {
@@ -285,7 +251,7 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
     return Offload(deps_.db_pool, request, respond, [this, request]() {
       auto query = http::ParseForm(request.query);
       return Html(200, "web/registered.html",
-                  {{"title", "Check your mail"}, {"email", query ? Field(*query, "email") : ""}},
+                  {{"title", "Check your mail"}, {"email", query ? FormField(*query, "email") : ""}},
                   Identify(request, false));
     });
   }
@@ -324,7 +290,7 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
       return Offload(deps_.db_pool, request, respond, [this, request]() {
         auto query = http::ParseForm(request.query);
         return Html(200, "web/resend.html",
-                    {{"title", "New confirmation link"}, {"form", {{"email", query ? Field(*query, "email") : ""}}}},
+                    {{"title", "New confirmation link"}, {"form", {{"email", query ? FormField(*query, "email") : ""}}}},
                     Identify(request, false));
       });
     }
@@ -332,7 +298,7 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
     return Offload(deps_.db_pool, request, respond, [this, request, read_form, traceparent]() {
       auto form = read_form(request);
       if (!form) return form.error();
-      const std::string email = Field(form->fields, "email");
+      const std::string email = FormField(form->fields, "email");
       const auto page = [&](int status, const std::string& error) {
         return Html(status, "web/resend.html",
                     {{"title", "New confirmation link"}, {"form", {{"email", email}}}, {"error", error}},
@@ -356,8 +322,9 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
         auto form = read_form(request);
         if (!form) return form.error();
         if (!form->visitor.user) return login_required(form->visitor);
-        const db::PageInput input{Field(form->fields, "slug"), Field(form->fields, "title"),
-                                  Field(form->fields, "body")};
+        const db::PageInput input{.slug = FormField(form->fields, "slug"),
+                                  .title = FormField(form->fields, "title"),
+                                  .body = FormField(form->fields, "body")};
         const auto form_page = [&](int status, const std::string& error) {
           return Html(status, "web/page_form.html",
                       {{"title", "New page"}, {"is_new", true}, {"action", "/pages"},
@@ -429,7 +396,7 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
       }
       if (!visitor.user) return login_required(visitor);
       auto found = deps_.store.FindPage(slug);
-      if (!found) throw std::runtime_error("find page: " + found.error().message);
+      if (!found) ThrowStoreError(found.error(), "find page");
       if (!*found) return ErrorPage(404, "Not found", "There is no page at this address.", visitor);
       const db::Page existing = **found;
       if (existing.author_id != visitor.user->id) {
@@ -454,7 +421,8 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
                      {"form", {{"title", existing.title}, {"slug", existing.slug}, {"body", existing.body}}}},
                     visitor);
       }
-      const db::PageInput input{Field(fields, "slug"), Field(fields, "title"), Field(fields, "body")};
+      const db::PageInput input{.slug = FormField(fields, "slug"), .title = FormField(fields, "title"),
+                               .body = FormField(fields, "body")};
       const auto form_page = [&](int status, const std::string& error) {
         return Html(status, "web/page_form.html",
                     {{"title", "Edit " + existing.title}, {"is_new", false}, {"action", action_url},
@@ -490,8 +458,9 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
       auto form = read_form(request);
       if (!form) return form.error();
       if (!form->visitor.user) return login_required(form->visitor);
-      const db::PostInput input{Field(form->fields, "title"), Field(form->fields, "body"),
-                                Field(form->fields, "published") == "on"};
+      const db::PostInput input{.title = FormField(form->fields, "title"),
+                                .body = FormField(form->fields, "body"),
+                                .is_published = FormField(form->fields, "published") == "on"};
       const auto form_page = [&](int status, const std::string& error) {
         return Html(status, "web/post_form.html",
                     {{"title", "New post"}, {"is_new", true}, {"action", "/posts"},
@@ -524,8 +493,8 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
                   visitor);
     });
   }
-  if (first == "posts" && count >= 2 && count <= 3 && ParseId(parts[1])) {
-    const std::int64_t id = *ParseId(parts[1]);
+  if (first == "posts" && count >= 2 && count <= 3 && ParsePositiveId(parts[1])) {
+    const std::int64_t id = *ParsePositiveId(parts[1]);
     if (count == 2) {
       if (!is_get) return not_allowed("GET");
       return ServeCached(request, PostKey(id), respond,
@@ -553,18 +522,18 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
       }
       if (!visitor.user) return login_required(visitor);
       auto found = deps_.store.FindPost(id);
-      if (!found) throw std::runtime_error("find post: " + found.error().message);
+      if (!found) ThrowStoreError(found.error(), "find post");
       const bool is_author = *found && (*found)->author_id == visitor.user->id;
       if (!*found || (!(*found)->is_published && !is_author)) {
         return ErrorPage(404, "Not found", "There is no post at this address.", visitor);
       }
       const db::Post existing = **found;
       if (action == "comments") {
-        const std::string body = Field(fields, "body");
+        const std::string body = FormField(fields, "body");
         if (auto valid = ValidateComment(body); !valid) {
           return PostView(visitor, id, valid.error().message, body, 400);
         }
-        if (!existing.is_published) return PostView(visitor, id, "Publish the post before comments.", body, 400);
+        if (!existing.is_published) return PostView(visitor, id, "Comments open when the post is published.", body, 409);
         auto comment = deps_.store.CreateComment(id, visitor.user->id, body, [&](const db::Comment& created) {
           return std::vector<db::OutboxMessage>{CommentCreatedEvent(created, traceparent),
                                                 CacheInvalidation({PostKey(id)}, traceparent)};
@@ -597,7 +566,8 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
                      {"form", {{"title", existing.title}, {"body", existing.body}, {"published", existing.is_published}}}},
                     visitor);
       }
-      const db::PostInput input{Field(fields, "title"), Field(fields, "body"), Field(fields, "published") == "on"};
+      const db::PostInput input{.title = FormField(fields, "title"), .body = FormField(fields, "body"),
+                                .is_published = FormField(fields, "published") == "on"};
       const auto form_page = [&](int status, const std::string& error) {
         return Html(status, "web/post_form.html",
                     {{"title", "Edit " + existing.title}, {"is_new", false}, {"action", action_url},
