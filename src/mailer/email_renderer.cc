@@ -60,7 +60,7 @@ core::Result<mail::MimeMessage> RenderEmail(const contracts::EmailRequest& reque
     message.html = request.html;
     return message;
   }
-  const std::string base = "email/" + request.template_name;
+  const std::string& base = request.template_name;
   if (!templates.Contains(base + ".subject") || !templates.Contains(base + ".txt")) {
     return core::Fail(ErrorCode::kInvalidArgument,
                       "unknown template '" + request.template_name + "'");

@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -43,7 +44,10 @@ int Run(int argc, char** argv) {
 
   const auto broker = OrExit(amqp::BrokerUrl::Parse(config.amqp_url), "INKWELL_AMQP_URL");
   const auto mail_url = OrExit(mail::ParseMailUrl(config.mail_url), "INKWELL_MAIL_URL");
-  const auto templates = OrExit(templating::TemplateSet::Load(config.template_dir), "loading templates");
+  // The e-mail templates alone: mstch parses every template of a set on each render.
+  const auto templates = OrExit(
+      templating::TemplateSet::Load(std::filesystem::path(config.template_dir) / "email"),
+      "loading templates");
   auto delivery_log = OrExit(db::OpenDeliveryLog(config.mailer_db_url), "opening the mailer store");
 
   core::Metrics metrics;

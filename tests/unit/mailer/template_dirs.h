@@ -10,9 +10,10 @@
 
 namespace inkwell::mailer {
 
-// The repo's templates/ folder, loaded once per call.
+// The repo's templates/email folder (what the mailer loads), loaded once per call.
 inline templating::TemplateSet RepoTemplates() {
-  auto templates = templating::TemplateSet::Load(INKWELL_TEST_TEMPLATE_DIR);
+  auto templates =
+      templating::TemplateSet::Load(std::filesystem::path(INKWELL_TEST_TEMPLATE_DIR) / "email");
   if (!templates) throw std::runtime_error(templates.error().message);
   return std::move(*templates);
 }
@@ -35,8 +36,9 @@ class TempTemplateDir {
     std::filesystem::create_directories((path_ / relative).parent_path());
     std::ofstream(path_ / relative, std::ios::binary) << content;
   }
+  // Its email/ subfolder, as the mailer loads it.
   templating::TemplateSet Load() const {
-    auto templates = templating::TemplateSet::Load(path_);
+    auto templates = templating::TemplateSet::Load(path_ / "email");
     if (!templates) throw std::runtime_error(templates.error().message);
     return std::move(*templates);
   }
