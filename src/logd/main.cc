@@ -8,6 +8,7 @@
 #include "amqp/broker_url.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/service_main.h"
 #include "core/metrics.h"
 #include "http/http_server.h"
 #include "logd/log_consumer.h"
@@ -21,17 +22,9 @@ void OnSignal(int) {
   if (g_consumer != nullptr) g_consumer->Shutdown();
 }
 
-template <typename T>
-T OrExit(inkwell::core::Result<T> result, const char* what) {
-  if (!result) {
-    inkwell::core::LogError(std::string(what) + " failed", {{"error", result.error().message}});
-    std::exit(1);
-  }
-  return std::move(*result);
-}
-
 int Run(int argc, char** argv) {
   using namespace inkwell;  // NOLINT(google-build-using-namespace): main only wires
+  using core::OrExit;
   const core::Config config = core::LoadConfig(core::Service::kLogd, argc, argv);
   core::Log::Init("inkwell-logd", config.log_level);
   std::signal(SIGPIPE, SIG_IGN);
@@ -49,8 +42,7 @@ int Run(int argc, char** argv) {
   options.topology = amqp::TopologyOptions{config.is_quorum};
   logd::LogConsumer consumer(broker, options, *directory, metrics);
   g_consumer = &consumer;
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
+  core::OnTerminationSignal(OnSignal);
 
   auto server = OrExit(
       http::HttpServer::Start(
@@ -85,10 +77,5 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const std::exception& exception) {
-    std::cerr << "inkwell-logd: " << exception.what() << "\n";
-    return 1;
-  }
+  return inkwell::core::ServiceMain("inkwell-logd", argc, argv, Run);
 }

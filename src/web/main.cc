@@ -9,6 +9,7 @@
 #include "amqp/log_publisher.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/service_main.h"
 #include "core/metrics.h"
 #include "core/wake_event.h"
 #include "core/worker_pool.h"
@@ -31,25 +32,15 @@ void OnSignal(int) {
   if (g_shutdown != nullptr) g_shutdown->Signal();
 }
 
-template <typename T>
-T OrExit(inkwell::core::Result<T> result, const char* what) {
-  if (!result) {
-    inkwell::core::LogError(std::string(what) + " failed", {{"error", result.error().message}});
-    std::exit(1);
-  }
-  return std::move(*result);
-}
-
 int Run(int argc, char** argv) {
   using namespace inkwell;  // NOLINT(google-build-using-namespace): main only wires
+  using core::OrExit;
   const core::Config config = core::LoadConfig(core::Service::kWeb, argc, argv);
   core::Log::Init("inkwell-web", config.log_level);
 
   core::WakeEvent shutdown;
   g_shutdown = &shutdown;
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGPIPE, SIG_IGN);
+  core::OnTerminationSignal(OnSignal);
 
   const auto broker = OrExit(amqp::BrokerUrl::Parse(config.amqp_url), "INKWELL_AMQP_URL");
   auto templates = OrExit(templating::TemplateSet::Load(config.template_dir), "loading templates");
@@ -147,10 +138,5 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const std::exception& exception) {
-    std::cerr << "inkwell-web: " << exception.what() << "\n";
-    return 1;
-  }
+  return inkwell::core::ServiceMain("inkwell-web", argc, argv, Run);
 }
