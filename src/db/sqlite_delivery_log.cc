@@ -30,12 +30,20 @@ class SqliteDeliveryLog final : public DeliveryLog {
   }
 
   core::Result<void> Record(const std::string& message_id) override {
+    return RecordAll({message_id});
+  }
+
+  core::Result<void> RecordAll(const std::vector<std::string>& message_ids) override {
+    if (message_ids.empty()) return {};
     return group_commit_.Run([&]() -> core::Result<void> {
       auto insert = writer_.Prepare(
           "INSERT OR IGNORE INTO delivered(message_id, delivered_at) VALUES (?, datetime('now'))");
       if (!insert) return tl::unexpected(insert.error());
-      insert->Bind(1, message_id);
-      if (auto done = insert->Step(); !done) return tl::unexpected(done.error());
+      for (const std::string& message_id : message_ids) {
+        insert->Bind(1, message_id);
+        if (auto done = insert->Step(); !done) return tl::unexpected(done.error());
+        if (auto reset = insert->Reset(); !reset) return tl::unexpected(reset.error());
+      }
       return {};
     });
   }

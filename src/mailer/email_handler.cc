@@ -83,15 +83,9 @@ Disposition EmailHandler::Handle(const amqp::Message& message) {
   CountReply(sent);
   if (!sent) return DispositionFor(sent);
   counters_.sent.Increment();
-  // Record before the ack: a redelivery after this point is recognised and not sent again.
-  if (!message.message_id.empty()) {
-    if (auto recorded = delivery_log_.Record(message.message_id); !recorded) {
-      core::LogError("sent, but could not record the message_id; a redelivery would send again",
-                     {{"message_id", message.message_id}, {"error", recorded.error().message}});
-    }
-  }
+  // The caller records message_id before the ack: a redelivery after that is not sent again.
   core::LogDebug("e-mail sent", {{"message_id", message.message_id}});
-  return Disposition{Action::kAck, ""};
+  return Disposition{Action::kAck, "", message.message_id};
 }
 
 }  // namespace inkwell::mailer

@@ -28,7 +28,9 @@ struct MailerCounters {
 };
 
 // Handles one message from the `email` queue: checks it, skips it if its message_id was
-// already delivered, renders and sends it, and records the message_id before the caller acks.
+// already delivered, renders and sends it. It does not record the message_id itself: a sent
+// message's disposition names it in record_before_ack, and the caller records it (in batches,
+// see DeliveryRecorder) before it acks.
 // One handler per worker thread (it owns its sender's SMTP connection); the delivery log,
 // templates and counters are shared.
 class EmailHandler {

@@ -36,14 +36,18 @@ int AttemptsSoFar(const amqp::Message& message) {
 
 MailConsumer::MailConsumer(amqp::BrokerUrl url, ConsumerOptions options,
                            std::vector<std::unique_ptr<EmailHandler>> handlers,
-                           MailerCounters& counters, core::Metrics& metrics)
+                           db::DeliveryLog& delivery_log, MailerCounters& counters,
+                           core::Metrics& metrics)
     : url_(std::move(url)),
       options_(std::move(options)),
       handlers_(std::move(handlers)),
       counters_(counters),
       reconnects_(metrics.AddCounter("inkwell_amqp_reconnects_total",
                                      "Successful connections to the broker after the first",
-                                     R"(connection="consumer")")) {}
+                                     R"(connection="consumer")")),
+      recorder_(delivery_log, [this](std::vector<PendingAck> batch, const core::Result<void>& recorded) {
+        OnRecorded(std::move(batch), recorded);
+      }) {}
 
 MailConsumer::~MailConsumer() {
   {
@@ -208,11 +212,53 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
       completions.swap(completions_);
     }
     for (auto& completion : completions) {
+      if (!completion.disposition.record_before_ack.empty()) {
+        // Recorded even when its connection is gone: the redelivery is then not sent again.
+        recorder_.Submit(PendingAck{completion.generation, completion.delivery_tag,
+                                    std::move(completion.disposition.record_before_ack)});
+        continue;
+      }
       if (completion.generation != generation_) continue;  // its delivery tag died with its connection
       --in_flight_;
       if (auto settled = Settle(connection, std::move(completion)); !settled) return settled;
     }
+    if (auto acked = AckRecorded(connection); !acked) return acked;
   }
+}
+
+void MailConsumer::OnRecorded(std::vector<PendingAck> batch, const core::Result<void>& recorded) {
+  if (!recorded) {
+    // Acked all the same: the mails were sent, and a redelivery would surely send them again.
+    core::LogError("sent, but could not record the message_ids; a redelivery would send again",
+                   {{"messages", std::to_string(batch.size())},
+                    {"first_message_id", batch.front().message_id},
+                    {"error", recorded.error().message}});
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (recorded_.empty()) {
+      recorded_.swap(batch);
+    } else {
+      recorded_.insert(recorded_.end(), std::make_move_iterator(batch.begin()),
+                       std::make_move_iterator(batch.end()));
+    }
+  }
+  wake_.Signal();
+}
+
+core::Result<void> MailConsumer::AckRecorded(amqp::Connection& connection) {
+  std::vector<PendingAck> recorded;
+  {
+    std::lock_guard lock(mutex_);
+    recorded.swap(recorded_);
+  }
+  for (const PendingAck& pending : recorded) {
+    if (pending.generation != generation_) continue;  // its delivery tag died with its connection
+    --in_flight_;
+    counters_.acked.Increment();
+    if (auto acked = connection.Ack(pending.delivery_tag); !acked) return acked;
+  }
+  return {};
 }
 
 core::Result<void> MailConsumer::Settle(amqp::Connection& connection, Completion completion) {

@@ -17,6 +17,8 @@
 #include "amqp/topology.h"
 #include "core/metrics.h"
 #include "core/wake_event.h"
+#include "db/delivery_log.h"
+#include "mailer/delivery_recorder.h"
 #include "mailer/email_handler.h"
 
 namespace inkwell::mailer {
@@ -31,15 +33,16 @@ struct ConsumerOptions {
 
 // Consumes the `email` queue. The calling thread owns the AMQP connection (an actor: it alone
 // touches rabbitmq-c) and feeds deliveries to one worker thread per handler; workers hand back
-// dispositions through a queue and wake the connection thread with an eventfd. Acks go out as
-// sends complete, in any order. Retries and dead letters are published (with confirms) to
+// dispositions through a queue and wake the connection thread with an eventfd. A sent message's
+// message_id goes to a DeliveryRecorder, which commits everything that has accumulated in one
+// transaction; the acks of a batch go out only after its commit, in any order. Retries and dead letters are published (with confirms) to
 // email.retry.<delay> / email.dead, and the original is acked only once the broker confirmed
 // the copy, so nothing is lost between the two.
 class MailConsumer {
  public:
   MailConsumer(amqp::BrokerUrl url, ConsumerOptions options,
-               std::vector<std::unique_ptr<EmailHandler>> handlers, MailerCounters& counters,
-               core::Metrics& metrics);
+               std::vector<std::unique_ptr<EmailHandler>> handlers, db::DeliveryLog& delivery_log,
+               MailerCounters& counters, core::Metrics& metrics);
   ~MailConsumer();
 
   // Runs until Shutdown(): connects (and reconnects with backoff), consumes, settles.
@@ -69,6 +72,10 @@ class MailConsumer {
   // Consumes on one connection until it breaks or shutdown has drained; error on a break.
   core::Result<void> Serve(amqp::Connection& connection);
   core::Result<void> Settle(amqp::Connection& connection, Completion completion);
+  // Called on the recorder's thread once a batch's commit returned: queues its acks.
+  void OnRecorded(std::vector<PendingAck> batch, const core::Result<void>& recorded);
+  // Acks what the recorder has made durable; error if the connection broke.
+  core::Result<void> AckRecorded(amqp::Connection& connection);
   core::Result<void> Forward(amqp::Connection& connection, const Completion& completion,
                              const std::string& queue, const std::string& reason, int attempts);
 
@@ -85,6 +92,7 @@ class MailConsumer {
   std::condition_variable job_ready_;
   std::deque<Job> jobs_;
   std::deque<Completion> completions_;
+  std::vector<PendingAck> recorded_;  // durable in the delivery log, to be acked
   bool is_stopping_workers_ = false;
   std::vector<std::thread> workers_;
 
@@ -101,6 +109,8 @@ class MailConsumer {
   std::size_t in_flight_ = 0;
   std::map<std::uint64_t, ForwardedCopy> awaiting_confirm_;
   core::Counter& reconnects_;
+  // Last: destroyed (its queue recorded, its thread joined) before the members its callback uses.
+  DeliveryRecorder recorder_;
 };
 
 }  // namespace inkwell::mailer

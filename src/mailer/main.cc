@@ -67,7 +67,8 @@ int Run(int argc, char** argv) {
   options.heartbeat = config.amqp_heartbeat;
   options.prefetch = config.prefetch;
   options.topology = topology;
-  mailer::MailConsumer consumer(broker, options, std::move(handlers), counters, metrics);
+  mailer::MailConsumer consumer(broker, options, std::move(handlers), *delivery_log, counters,
+                               metrics);
   g_consumer = &consumer;
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);

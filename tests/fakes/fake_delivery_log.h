@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "db/delivery_log.h"
@@ -25,6 +26,13 @@ class FakeDeliveryLog final : public db::DeliveryLog {
     ids_.insert(message_id);
     return {};
   }
+  core::Result<void> RecordAll(const std::vector<std::string>& message_ids) override {
+    std::lock_guard lock(mutex_);
+    ++record_all_calls_;
+    if (record_failure_) return core::Fail(*record_failure_, "fake delivery log failure");
+    ids_.insert(message_ids.begin(), message_ids.end());
+    return {};
+  }
 
   void FailContainsWith(std::optional<core::ErrorCode> code) {
     std::lock_guard lock(mutex_);
@@ -34,6 +42,10 @@ class FakeDeliveryLog final : public db::DeliveryLog {
     std::lock_guard lock(mutex_);
     record_failure_ = code;
   }
+  int record_all_calls() const {
+    std::lock_guard lock(mutex_);
+    return record_all_calls_;
+  }
   std::set<std::string> ids() const {
     std::lock_guard lock(mutex_);
     return ids_;
@@ -42,6 +54,7 @@ class FakeDeliveryLog final : public db::DeliveryLog {
  private:
   mutable std::mutex mutex_;
   std::set<std::string> ids_;
+  int record_all_calls_ = 0;
   std::optional<core::ErrorCode> contains_failure_;
   std::optional<core::ErrorCode> record_failure_;
 };

@@ -45,6 +45,34 @@ TEST(SqliteDeliveryLogTest, ComparesIdsExactly) {
   EXPECT_FALSE(*other_case);
 }
 
+TEST(SqliteDeliveryLogTest, RecordAllRecordsEveryIdAndToleratesKnownOnes) {
+  auto log = OpenDeliveryLog("sqlite::memory:");
+  ASSERT_TRUE(log) << log.error().message;
+  ASSERT_TRUE((*log)->Record("m-2"));
+
+  auto recorded = (*log)->RecordAll({"m-1", "m-2", "m-3"});
+
+  ASSERT_TRUE(recorded) << recorded.error().message;
+  for (const char* id : {"m-1", "m-2", "m-3"}) EXPECT_TRUE(*(*log)->Contains(id)) << id;
+  EXPECT_FALSE(*(*log)->Contains("m-4"));
+}
+
+TEST(SqliteDeliveryLogTest, RecordAllIsDurableAcrossReopening) {
+  TempDir dir;
+  const std::string url = "sqlite:" + (dir.path() / "mailer.db").string();
+  {
+    auto log = OpenDeliveryLog(url);
+    ASSERT_TRUE(log) << log.error().message;
+    ASSERT_TRUE((*log)->RecordAll({"a", "b"}));
+  }
+
+  auto reopened = OpenDeliveryLog(url);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+
+  EXPECT_TRUE(*(*reopened)->Contains("a"));
+  EXPECT_TRUE(*(*reopened)->Contains("b"));
+}
+
 TEST(SqliteDeliveryLogTest, RecordsSurviveReopeningTheFile) {
   TempDir dir;
   const std::string url = "sqlite:" + (dir.path() / "mailer" / "mailer.db").string();

@@ -43,7 +43,7 @@ class EmailHandlerTest : public ::testing::Test {
   std::unique_ptr<EmailHandler> handler_;
 };
 
-TEST_F(EmailHandlerTest, SendsRenderedEmailAndRecordsMessageId) {
+TEST_F(EmailHandlerTest, SendsRenderedEmailAndLeavesTheRecordToTheCaller) {
   const Disposition disposition = handler_->Handle(WelcomeEmailDelivery("ada@example.org"));
 
   EXPECT_EQ(disposition.action, Action::kAck);
@@ -53,7 +53,8 @@ TEST_F(EmailHandlerTest, SendsRenderedEmailAndRecordsMessageId) {
   EXPECT_EQ(sent[0].from, kFrom);
   EXPECT_EQ(sent[0].subject, "You've successfully registered!");
   EXPECT_EQ(sent[0].message_id, "m-1@inkwell");
-  EXPECT_TRUE(log_.ids().contains("m-1"));
+  EXPECT_EQ(disposition.record_before_ack, "m-1");
+  EXPECT_FALSE(log_.ids().contains("m-1"));  // the consumer records it, in a batch, before the ack
   EXPECT_EQ(counters_.sent.Value(), 1U);
 }
 
@@ -72,10 +73,12 @@ TEST_F(EmailHandlerTest, SecondDeliveryOfSameMessageIsNotSentAgain) {
   const amqp::Message message = WelcomeEmailDelivery("ada@example.org");
 
   const Disposition first = handler_->Handle(message);
+  ASSERT_TRUE(log_.Record(first.record_before_ack));  // what the consumer does before the ack
   const Disposition second = handler_->Handle(message);
 
   EXPECT_EQ(first.action, Action::kAck);
   EXPECT_EQ(second.action, Action::kAck);
+  EXPECT_TRUE(second.record_before_ack.empty());
   EXPECT_EQ(sender_->sent().size(), 1U);
 }
 
@@ -175,13 +178,13 @@ TEST_F(EmailHandlerTest, DeliveryLogFailureIsRetriedLaterWithoutSending) {
   EXPECT_EQ(sender_->attempts(), 0);
 }
 
-TEST_F(EmailHandlerTest, SentMessageIsAckedEvenIfRecordingFails) {
-  log_.FailRecordWith(core::ErrorCode::kUnavailable);
+TEST_F(EmailHandlerTest, FailedSendAsksForNoRecord) {
+  sender_->FailNextWith(core::ErrorCode::kUnavailable);
 
   const Disposition disposition = handler_->Handle(WelcomeEmailDelivery("ada@example.org"));
 
-  EXPECT_EQ(disposition.action, Action::kAck);
-  EXPECT_EQ(sender_->sent().size(), 1U);
+  EXPECT_EQ(disposition.action, Action::kRetryLater);
+  EXPECT_TRUE(disposition.record_before_ack.empty());
 }
 
 TEST_F(EmailHandlerTest, MessageWithoutIdIsSentButNotRecorded) {
@@ -190,6 +193,7 @@ TEST_F(EmailHandlerTest, MessageWithoutIdIsSentButNotRecorded) {
   EXPECT_EQ(disposition.action, Action::kAck);
   ASSERT_EQ(sender_->sent().size(), 1U);
   EXPECT_FALSE(sender_->sent()[0].message_id.empty());
+  EXPECT_TRUE(disposition.record_before_ack.empty());
   EXPECT_TRUE(log_.ids().empty());
 }
 
