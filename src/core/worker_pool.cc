@@ -1,5 +1,7 @@
 #include "core/worker_pool.h"
 
+#include <sched.h>
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -49,6 +51,12 @@ void WorkerPool::Run(int nice_increment) {
     const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
     if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), current + nice_increment) != 0) {
       LogWarn("could not lower a worker thread's priority");
+    }
+    // SCHED_BATCH: the scheduler treats the thread as CPU-bound and does not let its wake-ups
+    // preempt others, so an I/O thread that wakes while every core hashes runs at once.
+    const sched_param batch{};
+    if (sched_setscheduler(static_cast<pid_t>(gettid()), SCHED_BATCH, &batch) != 0) {
+      LogWarn("could not make a worker thread SCHED_BATCH");
     }
   }
   for (;;) {

@@ -85,8 +85,9 @@ int Run(int argc, char** argv) {
   web::Registration registration(*store, hasher, [&relay] { relay.Notify(); }, config.public_url);
   // argon2id uses 64 MiB per hash: one thread per core, and a short queue so that overload is
   // answered with 503 at once instead of waiting.
-  // Niced, so the I/O thread always gets a core to answer on while every core hashes.
-  core::WorkerPool blocking_pool(config.hash_threads, 256, /*nice_increment=*/5);
+  // Niced (+10) and SCHED_BATCH, so the I/O thread always gets a core to answer on at once while
+  // every core hashes.
+  core::WorkerPool blocking_pool(config.hash_threads, 256, /*nice_increment=*/10);
   // Database work for pages, posts, sessions: short, so a few threads and a deeper queue.
   core::WorkerPool db_pool(config.db_threads, 1024);
 

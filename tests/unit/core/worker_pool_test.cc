@@ -8,6 +8,10 @@
 #include <thread>
 #include <vector>
 
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <algorithm>
 #include <gtest/gtest.h>
 
 namespace inkwell::core {
@@ -130,6 +134,29 @@ TEST(WorkerPoolTest, SurvivesTaskThatThrows) {
   pool.Stop();
 
   EXPECT_EQ(done.load(), 1);
+}
+
+TEST(WorkerPoolTest, NicedPoolRunsTasksLowerAndAsSchedBatch) {
+  const int own_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  std::promise<std::pair<int, int>> seen;
+  {
+    WorkerPool pool(1, 4, /*nice_increment=*/3);
+    ASSERT_TRUE(pool.Submit([&seen] {
+      seen.set_value({getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), sched_getscheduler(0)});
+    }));
+  }
+  const auto [nice, policy] = seen.get_future().get();
+  EXPECT_EQ(nice, std::min(19, own_nice + 3));
+  EXPECT_EQ(policy, SCHED_BATCH);
+}
+
+TEST(WorkerPoolTest, PlainPoolKeepsTheNormalPolicy) {
+  std::promise<int> seen;
+  {
+    WorkerPool pool(1, 4);
+    ASSERT_TRUE(pool.Submit([&seen] { seen.set_value(sched_getscheduler(0)); }));
+  }
+  EXPECT_EQ(seen.get_future().get(), SCHED_OTHER);
 }
 
 }  // namespace
