@@ -1,9 +1,12 @@
 #include "web/outbox_relay.h"
 
 #include <algorithm>
+#include <deque>
+#include <map>
 #include <optional>
+#include <unordered_set>
 
-#include "amqp/confirmed_publisher.h"
+#include "amqp/confirmed_publisher.h"  // OutgoingMessage
 #include "amqp/connection.h"
 #include "core/backoff.h"
 #include "core/log.h"
@@ -93,73 +96,13 @@ void OutboxRelay::Run() {
       failures = 0;
       last_error.clear();
     }
-    RelayBatch(connection);
+    RelayPending(connection);
   }
   connection.reset();
   is_connected_ = false;
 }
 
-void OutboxRelay::RelayBatch(std::optional<amqp::Connection>& holder) {
-  amqp::Connection& connection = *holder;
-  auto rows = store_.PendingOutbox(options_.batch_size);
-  if (!rows) {
-    core::LogError("outbox relay cannot read the outbox", {{"error", rows.error().message}});
-    wake_.Wait(static_cast<int>(options_.poll_interval.count()));
-    return;
-  }
-  if (rows->empty()) {
-    // Idle: wait for a commit or the poll interval while keeping the connection's heartbeats.
-    auto event = connection.NextEvent(options_.poll_interval, wake_.fd());
-    wake_.Drain();
-    if (!event) {
-      core::LogWarn("outbox relay lost the broker connection", {{"error", event.error().message}});
-      holder.reset();
-      is_connected_ = false;
-    }
-    return;
-  }
-  std::vector<amqp::OutgoingMessage> batch;
-  batch.reserve(rows->size());
-  for (const auto& row : *rows) batch.push_back(ToOutgoing(row, options_.app_id));
-  const auto started = std::chrono::system_clock::now();
-  const auto started_steady = std::chrono::steady_clock::now();
-  const amqp::PublishReport report = amqp::PublishConfirmed(
-      connection, batch, options_.confirm_window, options_.confirm_timeout);
-
-  std::vector<std::int64_t> sent;
-  std::vector<std::int64_t> refused;
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    switch (report.outcomes[i]) {
-      case amqp::PublishOutcome::kConfirmed: {
-        const db::OutboxRow& row = (*rows)[i];
-        sent.push_back(row.id);
-        // One span per traced message; it goes to the log stream, not to stderr.
-        core::Log::Span("publish + confirm", core::TraceIdOf(row.message.traceparent), started,
-                        std::chrono::steady_clock::now() - started_steady,
-                        {{"message_id", row.message.message_id},
-                         {"exchange", row.message.exchange},
-                         {"routing_key", row.message.routing_key},
-                         {"batch", std::to_string(rows->size())}});
-        break;
-      }
-      case amqp::PublishOutcome::kNacked:
-        nacked_.Increment();
-        refused.push_back((*rows)[i].id);
-        break;
-      case amqp::PublishOutcome::kReturned:
-        if (amqp::IsBroadcastExchange((*rows)[i].message.exchange)) {
-          // An event nobody subscribes to yet: published as far as it can be.
-          sent.push_back((*rows)[i].id);
-          break;
-        }
-        returned_.Increment();
-        refused.push_back((*rows)[i].id);
-        break;
-      case amqp::PublishOutcome::kUnsettled: unsettled_.Increment(); break;
-    }
-  }
-  published_.Increment(rows->size());
-  confirmed_.Increment(sent.size());
+void OutboxRelay::SettleRows(std::vector<std::int64_t>& sent, std::vector<std::int64_t>& refused) {
   if (auto marked = store_.MarkOutboxSent(sent); !marked) {
     // The broker has them; they will be published again and de-duplicated by the mailer.
     core::LogError("outbox relay could not mark confirmed rows sent",
@@ -170,13 +113,143 @@ void OutboxRelay::RelayBatch(std::optional<amqp::Connection>& holder) {
                   {{"rows", std::to_string(refused.size())}});
     (void)store_.RecordOutboxFailure(refused, "refused by the broker (nack or unroutable)");
   }
-  if (report.error) {
-    core::LogWarn("outbox relay lost the broker connection mid-batch; unconfirmed rows will be "
-                  "published again",
-                  {{"error", report.error->message}});
-    holder.reset();
-    is_connected_ = false;
+  sent.clear();
+  refused.clear();
+}
+
+void OutboxRelay::RelayPending(std::optional<amqp::Connection>& holder) {
+  using Clock = std::chrono::steady_clock;
+  amqp::Connection& connection = *holder;
+  std::deque<db::OutboxRow> queued;                // claimed, not yet published
+  std::map<std::uint64_t, InFlight> in_flight;     // by publish sequence number
+  std::unordered_set<std::int64_t> held;           // ids queued or in flight: a claim returns them again
+  std::vector<std::int64_t> sent;                  // acked, to be marked sent
+  std::vector<std::int64_t> refused;
+  bool is_outbox_empty = false;  // the last claim brought no new row
+  auto last_confirm = Clock::now();
+  std::optional<core::Error> broken;
+
+  auto settle_confirm = [&](const amqp::Confirm& confirm) {
+    auto end = confirm.is_multiple ? in_flight.upper_bound(confirm.delivery_tag)
+                                   : in_flight.find(confirm.delivery_tag);
+    auto begin = confirm.is_multiple ? in_flight.begin() : end;
+    if (!confirm.is_multiple) {
+      if (end == in_flight.end()) return;
+      ++end;
+    }
+    for (auto it = begin; it != end; ++it) {
+      const InFlight& row = it->second;
+      held.erase(row.id);
+      if (row.is_returned) {
+        if (amqp::IsBroadcastExchange(row.exchange)) {
+          sent.push_back(row.id);  // an event nobody subscribes to yet: published as far as it can be
+          continue;
+        }
+        returned_.Increment();
+        refused.push_back(row.id);
+      } else if (confirm.is_ack) {
+        sent.push_back(row.id);
+        confirmed_.Increment();
+        // One span per traced message; it goes to the log stream, not to stderr.
+        core::Log::Span("publish + confirm", core::TraceIdOf(row.traceparent), row.published_at,
+                        Clock::now() - row.published_steady,
+                        {{"message_id", row.message_id},
+                         {"exchange", row.exchange},
+                         {"routing_key", row.routing_key}});
+      } else {
+        nacked_.Increment();
+        refused.push_back(row.id);
+      }
+    }
+    in_flight.erase(begin, end);
+    last_confirm = Clock::now();
+  };
+
+  while (!broken) {
+    const bool is_stopping = is_stopping_;
+    // Claim more while fewer than a window's worth wait to be published; the rows in flight
+    // keep the broker busy meanwhile. Acked rows are marked first, so the claim skips them.
+    if (!is_stopping && !is_outbox_empty && queued.size() < options_.confirm_window) {
+      SettleRows(sent, refused);
+      auto rows = store_.PendingOutbox(options_.batch_size);
+      if (!rows) {
+        core::LogError("outbox relay cannot read the outbox", {{"error", rows.error().message}});
+        if (in_flight.empty() && queued.empty()) {
+          wake_.Wait(static_cast<int>(options_.poll_interval.count()));
+          return;
+        }
+        is_outbox_empty = true;  // finish what is in flight; the next round claims again
+      } else {
+        std::size_t added = 0;
+        for (auto& row : *rows) {
+          if (!held.insert(row.id).second) continue;
+          queued.push_back(std::move(row));
+          ++added;
+        }
+        is_outbox_empty = added == 0;
+      }
+    }
+    while (!is_stopping && !queued.empty() && in_flight.size() < options_.confirm_window) {
+      amqp::OutgoingMessage outgoing = ToOutgoing(queued.front(), options_.app_id);
+      outgoing.message.is_persistent = true;
+      auto sequence = connection.Publish(outgoing.exchange, outgoing.routing_key,
+                                         outgoing.message, /*is_mandatory=*/true);
+      if (!sequence) {
+        broken = sequence.error();
+        break;
+      }
+      if (in_flight.empty()) last_confirm = Clock::now();
+      const db::OutboxRow& row = queued.front();
+      in_flight.emplace(*sequence, InFlight{row.id, row.message.message_id, row.message.exchange,
+                                            row.message.routing_key, row.message.traceparent,
+                                            std::chrono::system_clock::now(), Clock::now()});
+      published_.Increment();
+      queued.pop_front();
+    }
+    if (broken) break;
+    if (in_flight.empty() && (queued.empty() || is_stopping)) {
+      SettleRows(sent, refused);
+      // Stopping with claimed rows never published: nothing of ours is in flight, so give the
+      // claims back at once instead of making another instance wait out the lease.
+      if (is_stopping && !queued.empty()) (void)store_.ReleaseOutboxClaims();
+      if (is_stopping || !is_outbox_empty) return;
+      // Idle: wait for a commit or the poll interval while keeping the connection's heartbeats.
+      auto event = connection.NextEvent(options_.poll_interval, wake_.fd());
+      wake_.Drain();
+      if (!event) broken = event.error();
+      if (!broken) return;
+      break;
+    }
+    if (!in_flight.empty() && Clock::now() - last_confirm > options_.confirm_timeout) {
+      broken = core::Error{core::ErrorCode::kUnavailable,
+                           "publisher confirms timed out after " +
+                               std::to_string(options_.confirm_timeout.count()) + " ms"};
+      break;
+    }
+    // Block for a confirm only when there is nothing to publish or claim meanwhile.
+    const bool has_work = !is_stopping && ((!queued.empty() && in_flight.size() < options_.confirm_window) ||
+                                           (!is_outbox_empty && queued.size() < options_.confirm_window));
+    auto event = connection.NextEvent(std::chrono::milliseconds(has_work ? 0 : 100));
+    if (!event) {
+      broken = event.error();
+      break;
+    }
+    if (!event->has_value()) continue;
+    if (const auto* confirm = std::get_if<amqp::Confirm>(&**event)) {
+      settle_confirm(*confirm);
+    } else if (const auto* returned = std::get_if<amqp::Returned>(&**event)) {
+      for (auto& [sequence, row] : in_flight) {
+        if (row.message_id == returned->message.message_id) row.is_returned = true;
+      }
+    }
   }
+  // The connection broke: unconfirmed rows stay claimed by this relay and are published again.
+  unsettled_.Increment(in_flight.size());
+  SettleRows(sent, refused);
+  core::LogWarn("outbox relay lost the broker connection; unconfirmed rows will be published again",
+                {{"error", broken->message}, {"unconfirmed", std::to_string(in_flight.size())}});
+  holder.reset();
+  is_connected_ = false;
 }
 
 }  // namespace inkwell::web

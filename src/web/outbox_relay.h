@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <string>
+#include <vector>
 #include <thread>
 
 #include "amqp/broker_url.h"
@@ -32,9 +34,11 @@ struct RelayOptions {
 };
 
 // Publishes the outbox to RabbitMQ. Its own thread owns its own AMQP connection: it wakes when
-// Notify() says a transaction wrote outbox rows, or every poll_interval; reads a batch of
-// pending rows; publishes them with streamed confirms; and marks sent only those the broker
-// acked, in one transaction per batch. Reconnects with capped exponential backoff and jitter.
+// Notify() says a transaction wrote outbox rows, or every poll_interval; claims batches of
+// pending rows and publishes them with streamed confirms, claiming the next batch while the
+// last one's confirms are still outstanding (the window never drains between batches); and
+// marks sent only the rows the broker acked, one transaction for all acked since the last.
+// Reconnects with capped exponential backoff and jitter.
 // Thread-safe: Notify and is_connected from any thread.
 class OutboxRelay {
  public:
@@ -49,8 +53,22 @@ class OutboxRelay {
 
  private:
   void Run();
-  // One round: read pending rows, publish, settle. Resets connection when it breaks.
-  void RelayBatch(std::optional<amqp::Connection>& connection);
+  // A row published and not yet confirmed.
+  struct InFlight {
+    std::int64_t id;
+    std::string message_id;
+    std::string exchange;
+    std::string routing_key;
+    std::string traceparent;
+    std::chrono::system_clock::time_point published_at;
+    std::chrono::steady_clock::time_point published_steady;
+    bool is_returned = false;  // unroutable: the ack that follows does not mean it is stored
+  };
+  // Relays until the outbox is empty and every confirm is in, or the connection breaks (then
+  // resets it). Waits for a commit or the poll interval when there is nothing to publish.
+  void RelayPending(std::optional<amqp::Connection>& connection);
+  // Marks `sent` sent and `refused` failed (one transaction each), then clears both.
+  void SettleRows(std::vector<std::int64_t>& sent, std::vector<std::int64_t>& refused);
 
   db::Store& store_;
   amqp::BrokerUrl url_;
