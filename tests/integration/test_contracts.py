@@ -31,7 +31,12 @@ ASYNCAPI = harness.REPO / "docs" / "asyncapi.yaml"
 PASSWORD = "correct horse battery"
 MAIL_BOUND = 10.0
 DUP_SETTLE = 1.0
-CAPTURE = {"email": ("email", "send"), "events": ("events", "#"), "logs": ("logs", "#")}
+CAPTURE = {"email": ("email", "send"), "events": ("events", "#"), "logs": ("logs", "#"),
+           "cache": ("cache", "")}
+# docs/asyncapi.yaml's message for each routing key on `events`.
+EVENT_MESSAGES = {"user.registered": "UserRegistered", "user.confirmed": "UserConfirmed",
+                  "page.updated": "PageUpdated", "page.deleted": "PageDeleted",
+                  "post.published": "PostPublished", "comment.created": "CommentCreated"}
 TRACE_STEPS = {("inkwell-web", "http request"), ("inkwell-web", "outbox insert"),
                ("inkwell-web", "publish + confirm"), ("inkwell-mailer", "mailer receive"),
                ("inkwell-mailer", "smtp reply")}
@@ -221,6 +226,50 @@ class ContractsTest(harness.IntegrationCase):
 
     # -- captured messages against docs/asyncapi.yaml -----------------------------
 
+    def test_cms_events_and_cache_invalidations_match_asyncapi(self):
+        """Every CMS message the web service publishes, captured from the real broker, against
+        its message in docs/asyncapi.yaml: the five domain events and cache.invalidate."""
+        user = harness.register_and_confirm(self.web, self.smtp, name="Contract Author")
+        token = harness.api_login(self.web, user["email"], user["password"])
+        base = self.web.base_url + "/api/v1"
+        slug = "contract-" + uuid.uuid4().hex[:8]
+        for method, path, body, expected in (
+                ("POST", "/pages", {"title": "T", "slug": slug, "body": "# B"}, 201),
+                ("PUT", f"/pages/{slug}", {"slug": slug + "-2"}, 200),
+                ("DELETE", f"/pages/{slug}-2", None, 204)):
+            st, _, doc = harness.api_json(method, base + path, body, token=token)
+            self.assertEqual(st, expected, doc)
+        st, _, post = harness.api_json("POST", base + "/posts",
+                                       {"title": "P", "body": "text", "published": True}, token=token)
+        self.assertEqual(st, 201, post)
+        st, _, doc = harness.api_json("POST", base + f"/posts/{post['id']}/comments", {"body": "hi"},
+                                      token=token)
+        self.assertEqual(st, 201, doc)
+        wanted = {"user.confirmed", "page.updated", "page.deleted", "post.published", "comment.created"}
+
+        def complete():
+            captured = self.drain()
+            seen = {m.routing_key for m in captured["events"]
+                    if m.body.get("user_id") == user["id"] or m.body.get("author_id") == user["id"]
+                    or m.body.get("slug", "").startswith(slug)}
+            return wanted <= seen and len(captured["cache"]) >= 5
+
+        try:
+            harness.wait_until(complete, 15, interval=0.3, message="the CMS events")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.captured['events']}\n{self.dump_logs()}") from None
+        for message in self.captured["events"]:
+            with self.subTest(event=message):
+                self.assertEqual(message.properties.type, message.routing_key)
+                self.validate(message, EVENT_MESSAGES[message.routing_key])
+        updates = [m for m in self.captured["events"] if m.routing_key == "page.updated"
+                   and m.body["slug"].startswith(slug)]
+        self.assertEqual([m.body.get("previous_slug") for m in updates], [None, slug])
+        for message in self.captured["cache"]:
+            with self.subTest(cache=message):
+                self.assertEqual((message.exchange, message.properties.type), ("cache", "cache.invalidate"))
+                self.validate(message, "CacheInvalidate")
+
     def test_captured_messages_match_asyncapi(self):
         # Traffic of our own (the other tests add theirs when they ran first).
         address = unique_address("captured")
@@ -269,8 +318,9 @@ class ContractsTest(harness.IntegrationCase):
             with self.subTest(event=message):
                 self.assertIn(message.routing_key, known)
                 self.assertEqual(message.properties.type, message.routing_key)
-                self.validate(message, "UserRegistered")
-        event = [m for m in captured["events"] if m.body["email"] == address]
+                self.validate(message, EVENT_MESSAGES[message.routing_key])
+        event = [m for m in captured["events"]
+                 if m.routing_key == "user.registered" and m.body["email"] == address]
         self.assertEqual(len(event), 1, captured["events"])
         self.assertEqual(event[0].body["user_id"], user_id)
         self.assertEqual(event[0].body["name"], "Captured User")
