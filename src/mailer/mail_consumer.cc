@@ -80,14 +80,29 @@ void MailConsumer::Work(EmailHandler& handler) {
                     Clock::now() - job.received_steady,
                     {{"message_id", job.message.message_id},
                      {"redelivered", job.is_redelivered ? "true" : "false"}});
+    const std::string& message_id = job.message.message_id;
+    bool is_other_copy_unrecorded = false;
+    if (!message_id.empty()) {
+      std::lock_guard lock(mutex_);
+      is_other_copy_unrecorded = !unrecorded_ids_.insert(message_id).second;
+    }
     Disposition disposition;
-    try {
-      disposition = handler.Handle(job.message);
-    } catch (const std::exception& exception) {
-      // A bug costs this message (it goes to email.dead with the reason), never the process.
-      core::LogError("handling a message threw",
-                     {{"message_id", job.message.message_id}, {"error", exception.what()}});
-      disposition = Disposition{Action::kDeadLetter, std::string("internal error: ") + exception.what()};
+    if (is_other_copy_unrecorded) {
+      // Not acked as a duplicate: the other copy may still fail, or belong to a lost connection.
+      disposition = Disposition{Action::kRetryLater, "another copy of this message is being delivered"};
+    } else {
+      try {
+        disposition = handler.Handle(job.message);
+      } catch (const std::exception& exception) {
+        // A bug costs this message (it goes to email.dead with the reason), never the process.
+        core::LogError("handling a message threw",
+                       {{"message_id", message_id}, {"error", exception.what()}});
+        disposition = Disposition{Action::kDeadLetter, std::string("internal error: ") + exception.what()};
+      }
+      if (!message_id.empty() && disposition.record_before_ack.empty()) {
+        std::lock_guard lock(mutex_);
+        unrecorded_ids_.erase(message_id);  // not sent: nothing to record
+      }
     }
     {
       std::lock_guard lock(mutex_);
@@ -236,6 +251,8 @@ void MailConsumer::OnRecorded(std::vector<PendingAck> batch, const core::Result<
   }
   {
     std::lock_guard lock(mutex_);
+    // Durable now (or given up): a later copy is checked against the log.
+    for (const PendingAck& pending : batch) unrecorded_ids_.erase(pending.message_id);
     if (recorded_.empty()) {
       recorded_.swap(batch);
     } else {

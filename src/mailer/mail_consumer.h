@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "amqp/broker_url.h"
@@ -93,6 +94,10 @@ class MailConsumer {
   std::deque<Job> jobs_;
   std::deque<Completion> completions_;
   std::vector<PendingAck> recorded_;  // durable in the delivery log, to be acked
+  // message_ids being handled or sent and not yet durable in the delivery log: a second copy
+  // (an outbox row published twice) arriving meanwhile would pass the log's check and be sent
+  // again, so it waits in a retry queue instead and is then recognised as a duplicate.
+  std::unordered_set<std::string> unrecorded_ids_;
   bool is_stopping_workers_ = false;
   std::vector<std::thread> workers_;
 
