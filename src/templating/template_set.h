@@ -29,7 +29,12 @@ class TemplateSet {
   core::Result<std::string> RenderView(const std::string& name, const nlohmann::json& view) const;
 
  private:
+  static std::map<std::string, std::string> PartialsOf(const std::string& text,
+                                                       const std::map<std::string, std::string>& templates);
   std::map<std::string, std::string> templates_;
+  // For each template, the partials it includes, directly or through other partials: mstch
+  // parses every partial it is given on every render, so each render gets only its own.
+  std::map<std::string, std::map<std::string, std::string>> partials_;
 };
 
 }  // namespace inkwell::templating

@@ -128,6 +128,24 @@ TEST(TemplateSetTest, StructuredViewRendersListsBooleansObjectsAndEscapes) {
   EXPECT_EQ(*empty, "none");
 }
 
+TEST(TemplateSetTest, NestedAndSelfReferencingPartialsRender) {
+  TempDir dir;
+  dir.Write("page.mustache", "[{{> parts/head}}|{{>parts/foot}}]");
+  dir.Write("parts/head.mustache", "H{{> parts/inner }}");
+  dir.Write("parts/inner.mustache", "i{{#more}}{{> parts/inner}}{{/more}}");
+  dir.Write("parts/foot.mustache", "F");
+  dir.Write("unrelated.mustache", "{{> missing}}U");
+  auto templates = TemplateSet::Load(dir.path());
+  ASSERT_TRUE(templates);
+
+  auto page = templates->Render("page", TemplateValues{});
+  auto unrelated = templates->Render("unrelated", TemplateValues{});
+
+  ASSERT_TRUE(page && unrelated);
+  EXPECT_EQ(*page, "[Hi|F]");
+  EXPECT_EQ(*unrelated, "U");
+}
+
 TEST(TemplateSetTest, IgnoresFilesWithOtherExtensions) {
   TempDir dir;
   dir.Write("t.mustache", "x");
