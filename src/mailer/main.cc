@@ -10,6 +10,7 @@
 #include "amqp/log_publisher.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/service_main.h"
 #include "core/metrics.h"
 #include "db/delivery_log.h"
 #include "http/http_server.h"
@@ -27,17 +28,9 @@ void OnSignal(int) {
   if (g_consumer != nullptr) g_consumer->Shutdown();
 }
 
-template <typename T>
-T OrExit(inkwell::core::Result<T> result, const char* what) {
-  if (!result) {
-    inkwell::core::LogError(std::string(what) + " failed", {{"error", result.error().message}});
-    std::exit(1);
-  }
-  return std::move(*result);
-}
-
 int Run(int argc, char** argv) {
   using namespace inkwell;  // NOLINT(google-build-using-namespace): main only wires
+  using core::OrExit;
   const core::Config config = core::LoadConfig(core::Service::kMailer, argc, argv);
   core::Log::Init("inkwell-mailer", config.log_level);
   std::signal(SIGPIPE, SIG_IGN);
@@ -70,8 +63,7 @@ int Run(int argc, char** argv) {
   mailer::MailConsumer consumer(broker, options, std::move(handlers), *delivery_log, counters,
                                metrics);
   g_consumer = &consumer;
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
+  core::OnTerminationSignal(OnSignal);
 
   auto server = OrExit(
       http::HttpServer::Start(
@@ -106,10 +98,5 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const std::exception& exception) {
-    std::cerr << "inkwell-mailer: " << exception.what() << "\n";
-    return 1;
-  }
+  return inkwell::core::ServiceMain("inkwell-mailer", argc, argv, Run);
 }
