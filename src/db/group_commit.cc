@@ -1,5 +1,8 @@
 #include "db/group_commit.h"
 
+#include <exception>
+#include <string>
+
 namespace inkwell::db {
 
 core::Result<void> GroupCommit::Run(const std::function<core::Result<void>()>& write) {
@@ -36,7 +39,14 @@ void GroupCommit::CommitBatch(const std::vector<Ticket*>& batch) {
       ticket->outcome = saved;
       continue;
     }
-    ticket->outcome = (*ticket->write)();
+    // A write that throws (out of memory, a bug in an outbox callback) fails alone, like one
+    // that returns an error: the batch, the transaction and the leader role must survive it, or
+    // every later writer would wait forever.
+    try {
+      ticket->outcome = (*ticket->write)();
+    } catch (const std::exception& exception) {
+      ticket->outcome = core::Fail(core::ErrorCode::kInternal, std::string("write failed: ") + exception.what());
+    }
     if (!ticket->outcome) (void)database_.Execute("ROLLBACK TO write");
     (void)database_.Execute("RELEASE write");
   }

@@ -58,6 +58,18 @@ MailConsumer::~MailConsumer() {
   for (auto& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
+  // Mails the workers sent after the connection loop ended (a drain deadline, a break during
+  // shutdown) are recorded all the same, so that their redelivery is not sent again.
+  std::deque<Completion> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(completions_);
+  }
+  for (Completion& completion : left) {
+    if (completion.disposition.record_before_ack.empty()) continue;
+    recorder_.Submit(PendingAck{completion.generation, completion.delivery_tag,
+                                std::move(completion.disposition.record_before_ack)});
+  }
 }
 
 void MailConsumer::Shutdown() {
@@ -226,14 +238,21 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
       std::lock_guard lock(mutex_);
       completions.swap(completions_);
     }
+    // Sent mails go to the recorder first, all of them, so that a settle failing below (the
+    // connection broke) cannot drop one: recorded even when its connection is gone, so that its
+    // redelivery is recognised and not sent again.
+    std::deque<Completion> to_settle;
     for (auto& completion : completions) {
       if (!completion.disposition.record_before_ack.empty()) {
-        // Recorded even when its connection is gone: the redelivery is then not sent again.
         recorder_.Submit(PendingAck{completion.generation, completion.delivery_tag,
                                     std::move(completion.disposition.record_before_ack)});
-        continue;
+      } else if (completion.generation == generation_) {  // else its tag died with its connection
+        to_settle.push_back(std::move(completion));
       }
-      if (completion.generation != generation_) continue;  // its delivery tag died with its connection
+    }
+    while (!to_settle.empty()) {
+      Completion completion = std::move(to_settle.front());
+      to_settle.pop_front();
       --in_flight_;
       if (auto settled = Settle(connection, std::move(completion)); !settled) return settled;
     }

@@ -11,8 +11,9 @@ namespace inkwell::web {
 
 // Per-key token buckets ("login" + client address): `per_minute` requests, refilled evenly, with
 // a burst of the same size. Thread-safe. Bounded: at most max_keys buckets are kept; when full,
-// buckets that have refilled completely are forgotten first, and if none has, the key is
-// refused (an attacker spraying addresses cannot grow memory). per_minute 0 disables limiting.
+// buckets that have refilled completely are forgotten, then if need be the least recently used
+// half (an attacker spraying addresses can neither grow memory nor lock others out; at worst
+// old buckets restart full). per_minute 0 disables limiting.
 class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;
@@ -27,7 +28,8 @@ class RateLimiter {
  private:
   struct Bucket {
     double tokens = 0;
-    Clock::time_point updated;
+    Clock::time_point updated;    // of the token count
+    Clock::time_point last_used;  // for forgetting the least recently used
   };
   void Refill(Bucket& bucket, Clock::time_point now) const;
 

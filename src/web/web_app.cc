@@ -278,7 +278,10 @@ http::HttpResponse WebApp::Html(int status, const std::string& name, Json view,
     response.headers.emplace_back(
         "Set-Cookie", CookieHeader(kCsrfCookie, visitor.csrf_token, kSessionLifetime, is_secure_cookies_));
   }
-  if (visitor.user) response.headers.emplace_back("Cache-Control", "private, no-store");
+  // A page with the visitor's name or CSRF token is theirs alone: no shared cache may keep it.
+  if (visitor.user || !visitor.csrf_token.empty()) {
+    response.headers.emplace_back("Cache-Control", "private, no-store");
+  }
   return response;
 }
 

@@ -282,6 +282,15 @@ void WebApp::RouteSite(const http::HttpRequest& request, const std::string& trac
   }
   if (count == 1 && first == "confirm") {
     if (!is_get) return not_allowed("GET");
+    if (request.method == "HEAD") {
+      // Link checkers and mail scanners probe with HEAD: that must not use up the link.
+      return Offload(deps_.db_pool, request, respond, [this, request]() {
+        return Html(200, "web/confirm.html",
+                    {{"title", "Confirm your address"}, {"ok", false},
+                     {"message", "Open this link in your browser to confirm your address."}},
+                    Identify(request, false));
+      });
+    }
     return Offload(deps_.db_pool, request, respond,
                    [this, request, traceparent]() { return Confirm(request, traceparent); });
   }

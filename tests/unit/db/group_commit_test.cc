@@ -7,6 +7,7 @@
 #include <atomic>
 #include <optional>
 #include <filesystem>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -96,6 +97,22 @@ TEST_F(GroupCommitTest, FailedWriteIsRolledBackAloneAndReportsItsError) {
   EXPECT_EQ(conflicts.load(), 1);
   EXPECT_EQ(successes.load(), 7);
   EXPECT_EQ(CountRows(*database_, mutex_), 1 + 7);  // row 1000 was rolled back with its write
+}
+
+TEST_F(GroupCommitTest, WriteThatThrowsFailsAloneAndLaterWritesStillCommit) {
+  GroupCommit group_commit(*database_, mutex_);
+
+  auto thrown = group_commit.Run([&]() -> core::Result<void> {
+    if (auto first = InsertItem(*database_, 7); !first) return first;
+    throw std::runtime_error("outbox callback broke");
+  });
+  auto later = group_commit.Run([&] { return InsertItem(*database_, 8); });
+
+  ASSERT_FALSE(thrown);
+  EXPECT_EQ(thrown.error().code, core::ErrorCode::kInternal);
+  EXPECT_NE(thrown.error().message.find("outbox callback broke"), std::string::npos);
+  EXPECT_TRUE(later);
+  EXPECT_EQ(CountRows(*database_, mutex_), 1);  // row 7 rolled back with its write
 }
 
 }  // namespace

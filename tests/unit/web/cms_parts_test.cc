@@ -67,13 +67,18 @@ TEST(RateLimiter, ZeroDisablesIt) {
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(limiter.Acquire("k").count(), 0);
 }
 
-TEST(RateLimiter, BoundedNumberOfKeys) {
-  RateLimiter limiter(1, 2);
-  const auto now = RateLimiter::Clock::now();
-  EXPECT_EQ(limiter.Acquire("a", now).count(), 0);
-  EXPECT_EQ(limiter.Acquire("b", now).count(), 0);
-  EXPECT_GT(limiter.Acquire("c", now).count(), 0);  // full, and nobody has refilled
-  EXPECT_EQ(limiter.Acquire("c", now + std::chrono::minutes(2)).count(), 0);
+TEST(RateLimiter, FullTableForgetsTheOldestInsteadOfRefusingNewcomers) {
+  RateLimiter limiter(1, 10);
+  const auto start = RateLimiter::Clock::now();
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(limiter.Acquire("k" + std::to_string(i), start + std::chrono::milliseconds(i)).count(), 0);
+  }
+  const auto later = start + std::chrono::seconds(1);
+  // The table is full and nobody has refilled: a newcomer is still served...
+  EXPECT_EQ(limiter.Acquire("newcomer", later).count(), 0);
+  // ...the most recent keys are still limited, the oldest were forgotten.
+  EXPECT_GT(limiter.Acquire("k9", later).count(), 0);
+  EXPECT_EQ(limiter.Acquire("k0", later).count(), 0);
 }
 
 TEST(Markdown, RendersCommonMarkAndDropsRawHtmlAndScriptLinks) {

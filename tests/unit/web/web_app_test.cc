@@ -486,6 +486,21 @@ TEST_F(CmsTest, LoginNeedsConfirmedAddressAndTheLinkWorksOnce) {
   EXPECT_EQ(Api("GET", "/api/v1/sessions/current", bearer).status, 401);
 }
 
+TEST_F(CmsTest, HeadOnTheConfirmationLinkDoesNotUseItUp) {
+  const std::string token = RegisterAndGetConfirmToken("ada@example.org");
+
+  EXPECT_EQ(Call(Request("HEAD", "/confirm?token=" + token)).status, 200);
+  EXPECT_EQ(Login("ada@example.org", "correct horse").status, 403);
+  EXPECT_EQ(Call(Request("GET", "/confirm?token=" + token)).status, 200);
+  EXPECT_EQ(Login("ada@example.org", "correct horse").status, 201);
+}
+
+TEST_F(CmsTest, PagesWithAFormAreNeverStoredBySharedCaches) {
+  const http::HttpResponse form = Call(Request("GET", "/login"));
+  EXPECT_EQ(HeaderOf(form, "Cache-Control"), "private, no-store");
+  EXPECT_NE(HeaderOf(form, "Set-Cookie").find("inkwell_csrf="), std::string::npos);
+}
+
 TEST_F(CmsTest, UnknownUserAndWrongPasswordGetTheSameAnswer) {
   ConfirmedUserToken("ada@example.org");
 
