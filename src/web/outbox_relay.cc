@@ -121,6 +121,7 @@ void OutboxRelay::RelayPending(std::optional<amqp::Connection>& holder) {
   using Clock = std::chrono::steady_clock;
   amqp::Connection& connection = *holder;
   std::deque<db::OutboxRow> queued;                // claimed, not yet published
+  std::deque<Clock::time_point> queued_at;         // when each queued row was claimed
   std::map<std::uint64_t, InFlight> in_flight;     // by publish sequence number
   std::unordered_set<std::int64_t> held;           // ids queued or in flight: a claim returns them again
   std::vector<std::int64_t> sent;                  // acked, to be marked sent
@@ -184,12 +185,23 @@ void OutboxRelay::RelayPending(std::optional<amqp::Connection>& holder) {
         for (auto& row : *rows) {
           if (!held.insert(row.id).second) continue;
           queued.push_back(std::move(row));
+          queued_at.push_back(Clock::now());
           ++added;
         }
         is_outbox_empty = added == 0;
       }
     }
     while (!is_stopping && !queued.empty() && in_flight.size() < options_.confirm_window) {
+      // A row whose claim is older than publish_within may have passed its lease to another
+      // instance by now: give it up instead of publishing it too; a later claim (ours or
+      // theirs) brings it back.
+      if (Clock::now() - queued_at.front() > options_.publish_within) {
+        held.erase(queued.front().id);
+        queued.pop_front();
+        queued_at.pop_front();
+        is_outbox_empty = false;
+        continue;
+      }
       amqp::OutgoingMessage outgoing = ToOutgoing(queued.front(), options_.app_id);
       outgoing.message.is_persistent = true;
       auto sequence = connection.Publish(outgoing.exchange, outgoing.routing_key,
@@ -205,6 +217,7 @@ void OutboxRelay::RelayPending(std::optional<amqp::Connection>& holder) {
                                             std::chrono::system_clock::now(), Clock::now()});
       published_.Increment();
       queued.pop_front();
+      queued_at.pop_front();
     }
     if (broken) break;
     if (in_flight.empty() && (queued.empty() || is_stopping)) {

@@ -25,6 +25,9 @@ struct RelayOptions {
   // a round must be several windows long: at 500 rows the relay ran at 0.7x a plain publisher.
   std::size_t batch_size = 2000;
   std::size_t confirm_window = 512;  // unconfirmed publishes in flight
+  // A claimed row still unpublished after this is given up and claimed again: the store's lease
+  // is 30 s, so a row is never published after another instance may have claimed it.
+  std::chrono::milliseconds publish_within{20000};
   // Not below the heartbeat timeout: a slow confirm must not look like a lost one sooner than
   // a dead connection would be noticed.
   std::chrono::milliseconds confirm_timeout{30000};
