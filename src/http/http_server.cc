@@ -102,7 +102,8 @@ class Session : public std::enable_shared_from_this<Session> {
         static_cast<beast_http::status>(response.status), version_);
     message->set(beast_http::field::server, "inkwell");
     message->set(beast_http::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers) message->set(name, value);
+    // insert, not set: a response may carry several Set-Cookie headers, which must all go out.
+    for (auto& [name, value] : response.headers) message->insert(name, value);
     message->body() = std::move(response.body);
     message->keep_alive(keep_alive_);
     message->prepare_payload();
