@@ -12,6 +12,7 @@
 #include "cli/dead_letters.h"
 #include "cli/log_commands.h"
 #include "core/config.h"
+#include "db/db_url.h"
 #include "db/store.h"
 
 namespace {
@@ -135,6 +136,38 @@ int Purge(const std::string& amqp_url) {
   return kOk;
 }
 
+int DbStatus(const std::string& db_url) {
+  auto status = db::ReadSchemaStatus(db_url);
+  if (!status) return std::cerr << "inkwell: " << status.error().message << "\n", kFailed;
+  std::cout << "engine    " << status->engine << "\n"
+            << "database  " << db::ParseDbUrl(db_url)->Redacted() << "\n"
+            << "schema    version " << status->current << " of " << status->latest;
+  if (status->current < status->latest) {
+    std::cout << " (" << status->latest - status->current
+              << " pending: run `inkwell db migrate`, or start inkwell-web, which migrates)";
+  } else if (status->current > status->latest) {
+    std::cout << " (newer than this build: upgrade inkwell before starting it on this database)";
+  } else {
+    std::cout << " (up to date)";
+  }
+  std::cout << "\n";
+  return status->current == status->latest ? kOk : kFailed;
+}
+
+int DbMigrate(const std::string& db_url) {
+  auto before = db::ReadSchemaStatus(db_url);
+  if (!before) return std::cerr << "inkwell: " << before.error().message << "\n", kFailed;
+  auto after = db::MigrateSchema(db_url);
+  if (!after) return std::cerr << "inkwell: " << after.error().message << "\n", kFailed;
+  if (after->current == before->current) {
+    std::cout << "schema already at version " << after->current << "; nothing to do\n";
+  } else {
+    std::cout << "migrated " << after->engine << " schema from version " << before->current
+              << " to " << after->current << "\n";
+  }
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,6 +195,12 @@ int main(int argc, char** argv) {
   auto* purge = dlq->add_subcommand("purge", "delete every dead letter");
   purge->add_flag("--yes", is_confirmed, "really delete them");
 
+  auto* db_command = app.add_subcommand("db", "the web database's schema [INKWELL_DB_URL]");
+  db_command->require_subcommand(1);
+  auto* db_status = db_command->add_subcommand(
+      "status", "engine and schema version; exit 1 if migrations are pending");
+  auto* db_migrate = db_command->add_subcommand("migrate", "apply pending migrations (under a lock)");
+
   cli::LogsOptions logs_options;
   logs_options.log_dir = core::EnvOr("INKWELL_LOG_DIR", logs_options.log_dir);
   auto* logs = app.add_subcommand("logs", "read the log records inkwell-logd collected");
@@ -188,6 +227,8 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? kOk : 2;
   }
   if (status->parsed()) return Status(amqp_url, db_url);
+  if (db_status->parsed()) return DbStatus(db_url);
+  if (db_migrate->parsed()) return DbMigrate(db_url);
   if (logs->parsed()) return cli::RunLogs(logs_options);
   if (trace->parsed()) return cli::RunTrace(logs_options.log_dir, trace_text);
   if (list->parsed()) return ListDeadLetters(amqp_url, limit);

@@ -176,15 +176,4 @@ core::Result<void> SqliteStore::Ping() {
   return {};
 }
 
-core::Result<std::unique_ptr<Store>> OpenStore(const std::string& url) {
-  if (!url.starts_with("sqlite:")) {
-    return core::Fail(ErrorCode::kInvalidArgument,
-                      "INKWELL_DB_URL: '" + url.substr(0, url.find(':')) +
-                          "' is not supported by this build; use sqlite:PATH");
-  }
-  auto store = SqliteStore::Open(url.substr(7));
-  if (!store) return tl::unexpected(store.error());
-  return std::unique_ptr<Store>(std::move(*store));
-}
-
 }  // namespace inkwell::db

@@ -107,7 +107,8 @@ struct OutboxBacklog {
   std::int64_t failing = 0;               // pending rows whose last publish attempt failed
 };
 
-// The web service's storage. Engines: SQLite (sqlite:PATH). Thread-safe: engines serialise
+// The web service's storage. Engines: SQLite (sqlite:PATH, SqliteStore), PostgreSQL and
+// MariaDB/MySQL (ServerStore). Thread-safe: engines serialise
 // writes internally. Failures: kUnavailable when the database cannot be reached or is busy
 // beyond its timeout, kInternal on a failed statement.
 class Store {
@@ -217,8 +218,23 @@ class Store {
   virtual core::Result<void> Ping() = 0;
 };
 
-// Opens the database named by url, creating it and applying pending migrations.
-// kInvalidArgument for an unknown scheme; kUnavailable if it cannot be opened.
-core::Result<std::unique_ptr<Store>> OpenStore(const std::string& url);
+// Opens the database named by url (INKWELL_DB_URL: sqlite:PATH, mysql://..., postgresql://...;
+// see db_url.h), creating a SQLite file if need be, and applies pending migrations (under a
+// lock on the server engines). server_connections bounds the server engines' connection pool.
+// kInvalidArgument for a malformed URL, wrong credentials or a missing database; kUnavailable
+// if the server cannot be reached. Messages say what to fix and never carry the password.
+core::Result<std::unique_ptr<Store>> OpenStore(const std::string& url,
+                                               std::size_t server_connections = 6);
+
+// Where a database's schema stands (for `inkwell db status`).
+struct SchemaStatus {
+  std::string engine;  // "sqlite", "mysql", "postgresql"
+  int current = 0;     // the highest applied migration, 0 for an empty database
+  int latest = 0;      // the highest this build knows
+};
+// Reads the status without changing anything (a missing SQLite file reads as version 0).
+core::Result<SchemaStatus> ReadSchemaStatus(const std::string& url);
+// Applies pending migrations (as OpenStore does) and returns the status after.
+core::Result<SchemaStatus> MigrateSchema(const std::string& url);
 
 }  // namespace inkwell::db

@@ -44,7 +44,7 @@ int Run(int argc, char** argv) {
 
   const auto broker = OrExit(amqp::BrokerUrl::Parse(config.amqp_url), "INKWELL_AMQP_URL");
   auto templates = OrExit(templating::TemplateSet::Load(config.template_dir), "loading templates");
-  auto store = OrExit(db::OpenStore(config.db_url), "opening the database");
+  auto store = OrExit(db::OpenStore(config.db_url, config.db_threads + 2), "opening the database");
   core::Metrics metrics;
   amqp::TopologyOptions topology{config.is_quorum};
   // Log records also go to the `logs` exchange, through a buffer that never blocks a request.
