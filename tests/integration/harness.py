@@ -588,13 +588,151 @@ class Service:
         return f"---- {self.name} log ({self.log_path}):\n{tail(self.log_path, lines)}"
 
 
+# --------------------------------------------------------------------------- databases
+
+# The web service's database engine for this run: sqlite (a file per test), or postgresql /
+# mysql on the private servers scripts/test starts (INKWELL_TEST_PG_URL, INKWELL_TEST_MYSQL_URL).
+DB_ENGINE = os.environ.get("INKWELL_TEST_DB_ENGINE", "sqlite")
+_SERVER_URL_ENV = {"postgresql": "INKWELL_TEST_PG_URL", "mysql": "INKWELL_TEST_MYSQL_URL"}
+_NODE_SCRIPTS = {"postgresql": REPO / "scripts" / "postgres-node",
+                 "mysql": REPO / "scripts" / "mariadb-node"}
+
+
+def _sql_literal(value, engine):
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value).replace("'", "''")
+    if engine == "mysql":  # MariaDB reads backslash escapes in literals; PostgreSQL does not
+        text = text.replace("\\", "\\\\")
+    return "'" + text + "'"
+
+
+class TestDatabase:
+    """The web service's database in a test. SQLite: the file at `path`. PostgreSQL or MariaDB:
+    a fresh database on the engine's test server, named after `path`, dropped at cleanup().
+    `execute(sql, params)` runs one statement (`?` placeholders; values quoted here, test
+    input only) and returns the rows as lists of strings (server engines) or values (SQLite)."""
+
+    _by_path = {}
+
+    def __init__(self, path, engine=None):
+        self.path = Path(path)
+        self.engine = engine or DB_ENGINE
+        if self.engine == "sqlite":
+            self.url = f"sqlite:{self.path}"
+            return
+        admin = os.environ.get(_SERVER_URL_ENV[self.engine])
+        if not admin:
+            raise RuntimeError(f"INKWELL_TEST_DB_ENGINE={self.engine} needs "
+                               f"{_SERVER_URL_ENV[self.engine]} (scripts/test sets it; or start "
+                               f"{_NODE_SCRIPTS[self.engine].name} and export its url)")
+        parsed = urllib.parse.urlsplit(admin)
+        self.admin = parsed
+        self.name = "it_" + uuid.uuid4().hex[:12]
+        self.url = f"{parsed.scheme}://{parsed.netloc}/{self.name}"
+        self._admin_sql(f"CREATE DATABASE {self.name}")
+
+    @classmethod
+    def for_path(cls, path):
+        """One database per path (instances given the same path share it)."""
+        key = str(path)
+        if key not in cls._by_path:
+            cls._by_path[key] = cls(path)
+        return cls._by_path[key]
+
+    def _client(self, database):
+        p = self.admin
+        if self.engine == "postgresql":
+            return (["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+                     "-h", p.hostname, "-p", str(p.port), "-U", p.username, "-d", database],
+                    {"PGPASSWORD": p.password or "", "PGCONNECT_TIMEOUT": "10"})
+        return (["mariadb", "--protocol=TCP", "-h", p.hostname, "-P", str(p.port),
+                 "-u", p.username, "-N", "-B", "--connect-timeout=10", database],
+                {"MYSQL_PWD": p.password or ""})
+
+    def _run(self, database, sql):
+        argv, extra = self._client(database)
+        env = dict(os.environ)
+        env.update(extra)
+        out = subprocess.run(argv, input=sql + ";\n", env=env, capture_output=True, text=True,
+                             timeout=60)
+        if out.returncode != 0:
+            raise AssertionError(f"{self.engine}: {sql[:200]!r} failed: {out.stderr.strip()}")
+        return [line.split("\t") for line in out.stdout.splitlines() if line != ""]
+
+    def _admin_sql(self, sql):
+        return self._run(self.admin.path.lstrip("/"), sql)
+
+    def execute(self, sql, params=()):
+        if self.engine == "sqlite":
+            import sqlite3
+            conn = sqlite3.connect(str(self.path), timeout=10)
+            try:
+                conn.execute("PRAGMA busy_timeout = 10000")
+                with conn:
+                    return [list(row) for row in conn.execute(sql, tuple(params)).fetchall()]
+            finally:
+                conn.close()
+        parts = sql.split("?")
+        if len(parts) - 1 != len(params):
+            raise ValueError(f"{len(parts) - 1} placeholders, {len(params)} values: {sql}")
+        text = parts[0] + "".join(_sql_literal(v, self.engine) + rest for v, rest in zip(params, parts[1:]))
+        return self._run(self.name, text)
+
+    def scalar(self, sql, params=()):
+        rows = self.execute(sql, params)
+        return int(rows[0][0])
+
+    def cleanup(self):
+        if self.engine == "sqlite":
+            return
+        drop = f"DROP DATABASE IF EXISTS {self.name}"
+        if self.engine == "postgresql":
+            drop += " WITH (FORCE)"
+        try:
+            self._admin_sql(drop)
+        except Exception:  # noqa: BLE001 - a server a test killed may be down; the data dir is transient
+            pass
+        TestDatabase._by_path.pop(str(self.path), None)
+
+
+def db_server(engine=None):
+    """Controls the engine's test server (kill -9 / start) through its node script, with the
+    directory and port scripts/test gave it (INKWELL_PG_DIR/PORT, INKWELL_MYSQL_DIR/PORT)."""
+    engine = engine or DB_ENGINE
+    script = _NODE_SCRIPTS[engine]
+
+    class _Server:
+        def run(self, command, timeout=120):
+            out = subprocess.run([str(script), command], capture_output=True, text=True,
+                                 timeout=timeout, cwd=str(REPO))
+            if out.returncode != 0:
+                raise AssertionError(f"{script.name} {command} failed ({out.returncode}):\n"
+                                     f"{out.stderr[-3000:]}")
+            return out.stdout
+
+        def kill(self):
+            self.run("kill")
+
+        def start(self):
+            self.run("start")
+
+    return _Server()
+
+
 def web_service(tmp, amqp_url, name="web", db=None, extra_env=None):
     port = free_port()
+    database = db if isinstance(db, TestDatabase) else TestDatabase.for_path(
+        db or Path(tmp) / (name + ".db"))
     env = {
         "INKWELL_AMQP_URL": amqp_url,
         "INKWELL_LOG_LEVEL": LOG_LEVEL,
         "INKWELL_HTTP_ADDR": f"127.0.0.1:{port}",
-        "INKWELL_DB_URL": f"sqlite:{db or Path(tmp) / (name + '.db')}",
+        "INKWELL_DB_URL": database.url,
         # Every test client is 127.0.0.1 and bulk tests register hundreds of users:
         # no rate limit unless a test asks for one through extra_env.
         "INKWELL_RATE_LIMIT_PER_MINUTE": "0",
@@ -897,6 +1035,9 @@ class IntegrationCase(unittest.TestCase):
                 errors.append(f"{svc.name}: {exc!r}")
         if cls.smtp is not None:
             cls.smtp.stop()
+        for database in list(TestDatabase._by_path.values()):
+            if str(database.path).startswith(str(cls.tmp)):
+                database.cleanup()
         if cls.node is not None:
             try:
                 cls.node.stop()

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import secrets
-import sqlite3
 import sys
 import time
 import unittest
@@ -141,9 +140,8 @@ class CmsTest(harness.IntegrationCase):
         return self.api("GET", "/api/v1/pages/" + slug)
 
     def db(self):
-        conn = sqlite3.connect(str(self.db_path), timeout=10)
-        conn.execute("PRAGMA busy_timeout = 10000")
-        return conn
+        """The web service's database, whichever engine this run uses."""
+        return harness.TestDatabase.for_path(self.db_path)
 
     def wait_mails(self, address, count, timeout=MAIL_BOUND):
         try:
@@ -231,9 +229,8 @@ class CmsTest(harness.IntegrationCase):
         address = unique_address("expired")
         user_id = harness.api_register(self.web, address, PASSWORD, "Erin Expired")
         link = harness.confirm_link(self.wait_mails(address, 1)[0])
-        with self.db() as conn:
-            conn.execute("UPDATE confirmation_tokens SET expires_at_ms = 1 WHERE user_id = ?",
-                         (user_id,))
+        self.db().execute("UPDATE confirmation_tokens SET expires_at_ms = 1 WHERE user_id = ?",
+                          (user_id,))
         body = self.assert_site_page(harness.http_get(link), 400)
         self.assertIn(b"expired", body)
         st, _, doc = self.api("POST", "/api/v1/sessions", {"email": address, "password": PASSWORD})
@@ -279,9 +276,8 @@ class CmsTest(harness.IntegrationCase):
         token = harness.api_login(self.web, self.bob["email"], PASSWORD)
         st, _, _ = self.api("GET", "/api/v1/sessions/current", token=token)
         self.assertEqual(st, 200)
-        with self.db() as conn:
-            conn.execute("UPDATE sessions SET expires_at_ms = 1 WHERE session_hash = ?",
-                         (hashlib.sha256(token.encode()).hexdigest(),))
+        self.db().execute("UPDATE sessions SET expires_at_ms = 1 WHERE session_hash = ?",
+                          (hashlib.sha256(token.encode()).hexdigest(),))
         self.assert_json_error(self.api("GET", "/api/v1/sessions/current", token=token), 401)
 
     def test_html_login_cookie_and_logout(self):
@@ -811,9 +807,8 @@ class CmsTest(harness.IntegrationCase):
                          posts_before)
         self.assertEqual(self.api("GET", "/api/v1/pages?per_page=1")[2]["total"], pages_before)
         self.assertEqual(alice.get("/pages/new")[0], 200, "a forged logout ended the session")
-        with self.db() as conn:
-            self.assertEqual(conn.execute("SELECT COUNT(*) FROM users WHERE email = ?",
-                                          (address,)).fetchone()[0], 0)
+        self.assertEqual(self.db().scalar("SELECT COUNT(*) FROM users WHERE email = ?",
+                                          (address,)), 0)
         time.sleep(SETTLE)
         self.assertEqual(self.smtp.messages_to(address), [])
 
