@@ -85,7 +85,7 @@ class Suite:
     def web(self, name, db, extra=None):
         port = free_port()
         env = {"INKWELL_AMQP_URL": self.broker.url, "INKWELL_HTTP_ADDR": f"127.0.0.1:{port}",
-               "INKWELL_DB_URL": f"sqlite:{db}",
+               "INKWELL_DB_URL": db if str(db).startswith(("postgresql:", "mysql:")) else f"sqlite:{db}",
                # the load generators register thousands of users from 127.0.0.1
                "INKWELL_RATE_LIMIT_PER_MINUTE": "0"}
         env.update(extra or {})
@@ -392,6 +392,50 @@ class Suite:
         self.add_rss("web", web.stop())
 
     # ------------------------------------------------------------------ all
+    # ------------------------------------------------------------------ 7: storage engines
+    def engines(self):
+        """Registrations/s (MIN hash, 50 connections) with the web database on each engine:
+        SQLite, and private PostgreSQL and MariaDB servers started here (var/bench-*, free
+        ports, stopped at the end), the same command and load for all three."""
+        weak = {"INKWELL_PASSWORD_HASH": "min", "INKWELL_BENCHMARK": "1"}
+        urls = {"sqlite": str(self.tmp / "engines.db")}
+        servers = []
+        try:
+            for engine, script, dir_var, port_var in (
+                    ("postgresql", "postgres-node", "INKWELL_PG_DIR", "INKWELL_PG_PORT"),
+                    ("mysql", "mariadb-node", "INKWELL_MYSQL_DIR", "INKWELL_MYSQL_PORT")):
+                env = dict(os.environ)
+                env[dir_var] = f"var/bench-{engine}"
+                env[port_var] = str(free_port())
+                argv = [str(ROOT / "scripts" / script)]
+                subprocess.run(["rm", "-rf", str(ROOT / env[dir_var])], check=True, timeout=60)
+                subprocess.run(argv + ["start"], env=env, check=True, capture_output=True,
+                               timeout=120, cwd=str(ROOT))
+                servers.append((argv, env, ROOT / env[dir_var]))
+                urls[engine] = subprocess.run(argv + ["url"], env=env, check=True, text=True,
+                                              capture_output=True, timeout=30,
+                                              cwd=str(ROOT)).stdout.strip()
+                log(f"{engine} server for the engine benchmark: {urls[engine]}")
+            mailer = self.mailer("mailer-engines", f"smtp://127.0.0.1:{self.smtp_sink_port}")
+            mailer.start()
+            for engine, url in urls.items():
+                web = self.web(f"web-{engine}", url, weak).start()
+                for run in range(self.runs):
+                    rate, bad, errors = self.wrk(web.url + "/api/v1/users", 50, self.wrk_seconds,
+                                                 "register.lua", f"{engine}{run}")
+                    if bad:
+                        raise RuntimeError(f"{engine}: {bad} non-2xx responses ({errors})")
+                    self.add(f"engine_{engine}", rate)
+                    log(f"run {run + 1}: {engine}: {rate:,.0f} registrations/s (MIN hash, 50 connections)")
+                web.stop()
+            mailer.stop()
+        finally:
+            for argv, env, data_dir in servers:
+                subprocess.run(argv + ["stop"], env=env, capture_output=True, timeout=120,
+                               cwd=str(ROOT))
+                subprocess.run(["rm", "-rf", str(data_dir), f"{data_dir}.log", f"{data_dir}.port"],
+                               timeout=60)
+
     def run(self):
         self.start()
         for run in range(self.runs):
@@ -494,7 +538,7 @@ def main():
     parser.add_argument("--command", default="bench/run")
     parser.add_argument("--no-docs", action="store_true", help="print the table only")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--only", choices=("relay", "registration", "production", "pages"),
+    parser.add_argument("--only", choices=("relay", "registration", "production", "pages", "engines"),
                         help="run one benchmark and print its per-run lines (no table, no docs): "
                              "for iterating on one figure")
     args = parser.parse_args()
@@ -516,7 +560,8 @@ def main():
                 {"relay": lambda: [suite.relay_and_mailer(run) for run in range(suite.runs)],
                  "registration": suite.registration_min,
                  "production": suite.registration_production,
-                 "pages": suite.pages}[args.only]()
+                 "pages": suite.pages,
+                 "engines": suite.engines}[args.only]()
             else:
                 suite.run()
         finally:
