@@ -97,6 +97,32 @@ class DbEngineTest(harness.IntegrationCase):
                 self.assertNotIn("wrong-secret-42", output)
                 self.assertLess(seconds, 20, output)
 
+    def test_cli_reports_and_applies_the_schema(self):
+        fresh = harness.TestDatabase(self.tmp / "cli.db")
+        self.addCleanup(fresh.cleanup)
+        cli = harness.BUILD_DIR / "src" / "cli" / "inkwell"
+
+        def inkwell(*args):
+            env = harness._base_env()
+            env["INKWELL_DB_URL"] = fresh.url
+            return subprocess.run([str(cli), *args], env=env, capture_output=True, text=True,
+                                  timeout=60)
+
+        before = inkwell("db", "status")
+        self.assertEqual(before.returncode, 1, before.stdout + before.stderr)
+        self.assertIn(f"engine    {harness.DB_ENGINE}", before.stdout)
+        self.assertIn("schema    version 0 of ", before.stdout)
+        self.assertIn("pending", before.stdout)
+        self.assertIn(":***@", before.stdout)  # the password is never printed
+        migrated = inkwell("db", "migrate")
+        self.assertEqual(migrated.returncode, 0, migrated.stdout + migrated.stderr)
+        self.assertIn("migrated", migrated.stdout)
+        after = inkwell("db", "status")
+        self.assertEqual(after.returncode, 0, after.stdout + after.stderr)
+        self.assertIn("(up to date)", after.stdout)
+        again = inkwell("db", "migrate")
+        self.assertIn("nothing to do", again.stdout)
+
     # -- two relays on one database -------------------------------------------------
 
     def test_two_instances_publish_each_registration_once(self):

@@ -7,7 +7,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using Time = std::chrono::system_clock::time_point;
-const Time kTime = Time(milliseconds(1'795'853'411'123));  // 2026-11-28T08:10:11.123Z
+const Time kRecordTime = Time(milliseconds(1'795'853'411'123));  // 2026-11-28T08:10:11.123Z
 
 TEST(LogRecordTest, SpanRecordParsesEveryPart) {
   const std::string line =
@@ -18,7 +18,7 @@ TEST(LogRecordTest, SpanRecordParsesEveryPart) {
   const auto record = ParseLogRecord(line);
 
   ASSERT_TRUE(record.has_value());
-  EXPECT_EQ(record->time, kTime);
+  EXPECT_EQ(record->time, kRecordTime);
   EXPECT_EQ(record->service, "inkwell-web");
   EXPECT_EQ(record->instance, "h:1");
   EXPECT_EQ(record->level, "info");
@@ -55,9 +55,9 @@ TEST(LogRecordTest, LineThatIsNotAJsonObjectIsRejected) {
 }
 
 TEST(LogRecordTest, Rfc3339WithOffsetIsConvertedToUtc) {
-  EXPECT_EQ(ParseRfc3339("2026-11-28T09:10:11.123+01:00"), kTime);
-  EXPECT_EQ(ParseRfc3339("2026-11-28 08:10:11.123z"), kTime);
-  EXPECT_EQ(ParseRfc3339("2026-11-28T08:10:11Z"), kTime - milliseconds(123));
+  EXPECT_EQ(ParseRfc3339("2026-11-28T09:10:11.123+01:00"), kRecordTime);
+  EXPECT_EQ(ParseRfc3339("2026-11-28 08:10:11.123z"), kRecordTime);
+  EXPECT_EQ(ParseRfc3339("2026-11-28T08:10:11Z"), kRecordTime - milliseconds(123));
 }
 
 TEST(LogRecordTest, MalformedRfc3339IsRejected) {

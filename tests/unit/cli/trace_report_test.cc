@@ -7,7 +7,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using Time = std::chrono::system_clock::time_point;
-const Time kTime = Time(milliseconds(1'795'853'411'123));  // 2026-11-28T08:10:11.123Z
+const Time kTraceTime = Time(milliseconds(1'795'853'411'123));  // 2026-11-28T08:10:11.123Z
 constexpr char kTrace[] = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 LogRecord Span(std::string step, std::string service, Time start, double duration_ms,
@@ -25,13 +25,13 @@ LogRecord Span(std::string step, std::string service, Time start, double duratio
 
 std::vector<LogRecord> Registration() {
   return {
-      Span("smtp reply", "inkwell-mailer", kTime + milliseconds(40), 5.0,
+      Span("smtp reply", "inkwell-mailer", kTraceTime + milliseconds(40), 5.0,
            {{"outcome", "accepted"}}),
-      Span("http request", "inkwell-web", kTime, 12.3,
+      Span("http request", "inkwell-web", kTraceTime, 12.3,
            {{"method", "POST"}, {"route", "/api/v1/users"}, {"status", "201"}}),
-      Span("publish + confirm", "inkwell-web", kTime + milliseconds(13), 2.0),
-      Span("outbox insert", "inkwell-web", kTime, 1.5, {{"outcome", "committed"}}),
-      Span("mailer receive", "inkwell-mailer", kTime + milliseconds(16), 0.2),
+      Span("publish + confirm", "inkwell-web", kTraceTime + milliseconds(13), 2.0),
+      Span("outbox insert", "inkwell-web", kTraceTime, 1.5, {{"outcome", "committed"}}),
+      Span("mailer receive", "inkwell-mailer", kTraceTime + milliseconds(16), 0.2),
   };
 }
 
@@ -45,7 +45,7 @@ TEST(TraceReportTest, StepsAreInTimeOrderWithTiesInRegistrationOrder) {
 
 TEST(TraceReportTest, OtherTracesAndPlainRecordsAreLeftOut) {
   auto records = Registration();
-  records.push_back(Span("http request", "inkwell-web", kTime, 1.0));
+  records.push_back(Span("http request", "inkwell-web", kTraceTime, 1.0));
   records.back().trace_id = "00000000000000000000000000000001";
   LogRecord plain;
   plain.trace_id = kTrace;

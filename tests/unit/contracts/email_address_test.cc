@@ -8,7 +8,7 @@ namespace inkwell::contracts {
 namespace {
 
 // The message of an address that must not parse.
-std::string ErrorOf(std::string_view text) {
+std::string ParseErrorOf(std::string_view text) {
   const auto parsed = EmailAddress::Parse(text);
   EXPECT_FALSE(parsed.has_value()) << text;
   if (parsed) return "";
@@ -38,7 +38,7 @@ TEST(EmailAddressTest, AcceptsInternationalisedAddress) {
 }
 
 TEST(EmailAddressTest, RejectsEmptyAddress) {
-  const std::string message = ErrorOf("");
+  const std::string message = ParseErrorOf("");
 
   EXPECT_NE(message.find("required"), std::string::npos) << message;
 }
@@ -51,7 +51,7 @@ TEST(EmailAddressTest, AcceptsExactly254BytesAndRejects255) {
   ASSERT_EQ(fits.size(), 254U);
 
   const auto accepted = EmailAddress::Parse(fits);
-  const std::string message = ErrorOf(too_long);
+  const std::string message = ParseErrorOf(too_long);
 
   EXPECT_TRUE(accepted.has_value()) << accepted.error().message;
   EXPECT_NE(message.find("too long"), std::string::npos) << message;
@@ -60,48 +60,48 @@ TEST(EmailAddressTest, AcceptsExactly254BytesAndRejects255) {
 TEST(EmailAddressTest, RejectsLineBreaks) {
   for (const char* text : {"ada@example.org\r\nBcc: all@example.org", "ada@example.org\n",
                            "ada\r@example.org"}) {
-    const std::string message = ErrorOf(text);
+    const std::string message = ParseErrorOf(text);
 
     EXPECT_NE(message.find("control characters"), std::string::npos) << message;
   }
 }
 
 TEST(EmailAddressTest, RejectsOtherControlCharacters) {
-  ErrorOf(std::string("ada\0@example.org", 16));
-  ErrorOf("ada\t@example.org");
-  ErrorOf("ada@exam\x7fple.org");
-  ErrorOf("ada@example.org\x1b");
+  ParseErrorOf(std::string("ada\0@example.org", 16));
+  ParseErrorOf("ada\t@example.org");
+  ParseErrorOf("ada@exam\x7fple.org");
+  ParseErrorOf("ada@example.org\x1b");
 }
 
 TEST(EmailAddressTest, RejectsSpacesAndAngleBrackets) {
-  ErrorOf("ada lovelace@example.org");
-  ErrorOf("ada@exa mple.org");
-  ErrorOf("<ada@example.org>");
-  ErrorOf("Ada <ada@example.org>");
-  ErrorOf("ada@example.org ");
+  ParseErrorOf("ada lovelace@example.org");
+  ParseErrorOf("ada@exa mple.org");
+  ParseErrorOf("<ada@example.org>");
+  ParseErrorOf("Ada <ada@example.org>");
+  ParseErrorOf("ada@example.org ");
 }
 
 TEST(EmailAddressTest, RejectsAddressWithoutAt) {
   for (const char* text : {"ada.example.org", "@example.org", "ada@"}) {
-    const std::string message = ErrorOf(text);
+    const std::string message = ParseErrorOf(text);
 
     EXPECT_NE(message.find("name@example.org"), std::string::npos) << text << ": " << message;
   }
 }
 
 TEST(EmailAddressTest, RejectsSecondAt) {
-  ErrorOf("ada@home@example.org");
+  ParseErrorOf("ada@home@example.org");
 }
 
 TEST(EmailAddressTest, RejectsDomainWithoutDot) {
-  const std::string message = ErrorOf("ada@localhost");
+  const std::string message = ParseErrorOf("ada@localhost");
 
   EXPECT_NE(message.find("needs a dot"), std::string::npos) << message;
 }
 
 TEST(EmailAddressTest, RejectsLeadingTrailingAndDoubleDotsInLocalPart) {
   for (const char* text : {".ada@example.org", "ada.@example.org", "a..da@example.org"}) {
-    const std::string message = ErrorOf(text);
+    const std::string message = ParseErrorOf(text);
 
     EXPECT_NE(message.find("before the @"), std::string::npos) << text << ": " << message;
   }
@@ -109,44 +109,44 @@ TEST(EmailAddressTest, RejectsLeadingTrailingAndDoubleDotsInLocalPart) {
 
 TEST(EmailAddressTest, RejectsLeadingTrailingAndDoubleDotsInDomain) {
   for (const char* text : {"ada@.example.org", "ada@example.org.", "ada@example..org"}) {
-    const std::string message = ErrorOf(text);
+    const std::string message = ParseErrorOf(text);
 
     EXPECT_NE(message.find("after the @"), std::string::npos) << text << ": " << message;
   }
 }
 
 TEST(EmailAddressTest, RejectsDomainLabelStartingOrEndingWithHyphen) {
-  ErrorOf("ada@-example.org");
-  ErrorOf("ada@example-.org");
-  ErrorOf("ada@example.-org");
+  ParseErrorOf("ada@-example.org");
+  ParseErrorOf("ada@example-.org");
+  ParseErrorOf("ada@example.-org");
 }
 
 TEST(EmailAddressTest, RejectsDomainLabelOver63Characters) {
   const std::string label_64 = std::string(64, 'x');
 
-  ErrorOf("ada@" + label_64 + ".org");
+  ParseErrorOf("ada@" + label_64 + ".org");
   EXPECT_TRUE(EmailAddress::Parse("ada@" + std::string(63, 'x') + ".org").has_value());
 }
 
 TEST(EmailAddressTest, RejectsLocalPartOver64Bytes) {
   const std::string local_65 = std::string(65, 'a');
 
-  ErrorOf(local_65 + "@example.org");
+  ParseErrorOf(local_65 + "@example.org");
   EXPECT_TRUE(EmailAddress::Parse(std::string(64, 'a') + "@example.org").has_value());
 }
 
 TEST(EmailAddressTest, RejectsCharactersNotAllowedInDomainOrLocalPart) {
-  ErrorOf("ada@exam_ple.org");
-  ErrorOf("ada@example.org:25");
-  ErrorOf("a(da)@example.org");
-  ErrorOf("a\"da\"@example.org");
-  ErrorOf("a,da@example.org");
+  ParseErrorOf("ada@exam_ple.org");
+  ParseErrorOf("ada@example.org:25");
+  ParseErrorOf("a(da)@example.org");
+  ParseErrorOf("a\"da\"@example.org");
+  ParseErrorOf("a,da@example.org");
 }
 
 TEST(EmailAddressTest, RejectsInvalidUtf8) {
   for (const char* text : {"j\xF6rg@example.org", "ada@b\xC3.example", "\xED\xA0\x80@example.org",
                            "\xC0\xAF@example.org"}) {
-    const std::string message = ErrorOf(text);
+    const std::string message = ParseErrorOf(text);
 
     EXPECT_NE(message.find("UTF-8"), std::string::npos) << message;
   }

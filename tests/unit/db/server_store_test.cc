@@ -121,6 +121,25 @@ TEST_P(ServerStoreTest, MigratesOnceEvenWhenTwoInstancesStartTogether) {
   EXPECT_TRUE(first->Migrate()->empty());  // nothing left to apply
 }
 
+TEST_P(ServerStoreTest, AFailedMigrationNamesItselfAndLeavesTheVersionAlone) {
+  store_.reset();
+  ASSERT_TRUE(admin_->Execute("DROP DATABASE " + url_.database +
+                              (GetParam() == "postgresql" ? " WITH (FORCE)" : "")));
+  ASSERT_TRUE(admin_->Execute("CREATE DATABASE " + url_.database));
+  // A table in the way: migration 1 cannot create `users`.
+  auto connection = ConnectTo(url_);
+  ASSERT_TRUE(connection) << connection.error().message;
+  ASSERT_TRUE((*connection)->Execute("CREATE TABLE users (unrelated INTEGER)"));
+  auto opened = ServerStore::Open(url_, ServerStore::Options{});
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().message.rfind("database migration 1 (" + GetParam() + ") failed: ", 0),
+            0u)
+      << opened.error().message;
+  auto version = (*connection)->Query("SELECT COUNT(*) FROM schema_migrations", {});
+  ASSERT_TRUE(version) << version.error().message;
+  EXPECT_EQ(version->rows.at(0).Int(0), 0);
+}
+
 TEST_P(ServerStoreTest, CreatesAUserWithItsOutboxRowAtomicallyAndRefusesADuplicateAddress) {
   auto id = store_->CreateUser(NewUser{"Ada", "Ada@Example.org", "$argon2id$x", "tokenhash", 1},
                                {Event("m-1")});

@@ -6,13 +6,13 @@
 namespace inkwell::logd {
 namespace {
 
-const auto kNow = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+const auto kRoutedAt = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
 
 TEST(RoutedRecordTest, RecordGoesToItsServiceFileAsReceived) {
   const std::string body =
       R"({"time":"2026-11-28T08:10:11.123Z","service":"inkwell-web","level":"info","message":"hi","fields":{}})";
 
-  const RoutedRecord routed = RouteRecord(body, "inkwell-web.info", kNow);
+  const RoutedRecord routed = RouteRecord(body, "inkwell-web.info", kRoutedAt);
 
   EXPECT_TRUE(routed.is_valid);
   EXPECT_EQ(routed.service, "inkwell-web");
@@ -20,17 +20,17 @@ TEST(RoutedRecordTest, RecordGoesToItsServiceFileAsReceived) {
 }
 
 TEST(RoutedRecordTest, ServiceNameIsSanitizedForTheFileName) {
-  EXPECT_EQ(RouteRecord(R"({"service":"../../etc/x"})", "", kNow).service, "_._.._etc_x");
+  EXPECT_EQ(RouteRecord(R"({"service":"../../etc/x"})", "", kRoutedAt).service, "_._.._etc_x");
 }
 
 TEST(RoutedRecordTest, RecordWithoutServiceGoesToUnknown) {
-  EXPECT_EQ(RouteRecord(R"({"message":"x"})", "", kNow).service, "unknown");
-  EXPECT_EQ(RouteRecord(R"({"service":7})", "", kNow).service, "unknown");
+  EXPECT_EQ(RouteRecord(R"({"message":"x"})", "", kRoutedAt).service, "unknown");
+  EXPECT_EQ(RouteRecord(R"({"service":7})", "", kRoutedAt).service, "unknown");
 }
 
 TEST(RoutedRecordTest, MultiLineJsonIsStoredOnOneLine) {
   const RoutedRecord routed =
-      RouteRecord("{\n \"service\": \"a\",\n \"message\": \"x\"\n}", "", kNow);
+      RouteRecord("{\n \"service\": \"a\",\n \"message\": \"x\"\n}", "", kRoutedAt);
 
   EXPECT_TRUE(routed.is_valid);
   EXPECT_EQ(routed.line.find('\n'), std::string::npos);
@@ -38,7 +38,7 @@ TEST(RoutedRecordTest, MultiLineJsonIsStoredOnOneLine) {
 }
 
 TEST(RoutedRecordTest, TextThatIsNotJsonGoesToInvalidWithTheRawText) {
-  const RoutedRecord routed = RouteRecord("not json \"at all\"\n", "x.info", kNow);
+  const RoutedRecord routed = RouteRecord("not json \"at all\"\n", "x.info", kRoutedAt);
 
   EXPECT_FALSE(routed.is_valid);
   EXPECT_EQ(routed.service, "invalid");
@@ -51,13 +51,13 @@ TEST(RoutedRecordTest, TextThatIsNotJsonGoesToInvalidWithTheRawText) {
 }
 
 TEST(RoutedRecordTest, JsonThatIsNotAnObjectIsInvalid) {
-  EXPECT_FALSE(RouteRecord("[1,2]", "", kNow).is_valid);
-  EXPECT_FALSE(RouteRecord("\"text\"", "", kNow).is_valid);
-  EXPECT_FALSE(RouteRecord("", "", kNow).is_valid);
+  EXPECT_FALSE(RouteRecord("[1,2]", "", kRoutedAt).is_valid);
+  EXPECT_FALSE(RouteRecord("\"text\"", "", kRoutedAt).is_valid);
+  EXPECT_FALSE(RouteRecord("", "", kRoutedAt).is_valid);
 }
 
 TEST(RoutedRecordTest, BytesThatAreNotUtf8AreKeptAsHex) {
-  const RoutedRecord routed = RouteRecord(std::string("{\"a\":\"\xff\"}"), "", kNow);
+  const RoutedRecord routed = RouteRecord(std::string("{\"a\":\"\xff\"}"), "", kRoutedAt);
 
   EXPECT_FALSE(routed.is_valid);
   const auto record = nlohmann::json::parse(routed.line);

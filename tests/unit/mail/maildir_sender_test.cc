@@ -49,7 +49,7 @@ std::string ReadFile(const fs::path& path) {
   return content.str();
 }
 
-MimeMessage SampleMessage() {
+MimeMessage SampleMaildirMessage() {
   MimeMessage message;
   message.from = "Inkwell <noreply@inkwell.test>";
   message.to = "Ada <ada@example.org>";
@@ -73,7 +73,7 @@ TEST(MaildirSenderTest, CreatesTheMaildirFolders) {
 TEST(MaildirSenderTest, SendLeavesExactlyTheSerializedMessageInNew) {
   TempDir temp;
   MaildirSender sender(temp.path());
-  const MimeMessage message = SampleMessage();  // text only: Serialize is then deterministic
+  const MimeMessage message = SampleMaildirMessage();  // text only: Serialize is then deterministic
 
   const auto sent = sender.Send(message);
 
@@ -95,7 +95,7 @@ TEST(MaildirSenderTest, ConcurrentSendsGetDistinctFiles) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&sender] {
-      for (int i = 0; i < kPerThread; ++i) EXPECT_TRUE(sender.Send(SampleMessage()));
+      for (int i = 0; i < kPerThread; ++i) EXPECT_TRUE(sender.Send(SampleMaildirMessage()));
     });
   }
   for (auto& thread : threads) thread.join();
@@ -109,7 +109,7 @@ TEST(MaildirSenderTest, UnwritableMaildirIsUnavailable) {
   MaildirSender sender(temp.path());
   fs::remove_all(temp.path() / "tmp");
 
-  const auto sent = sender.Send(SampleMessage());
+  const auto sent = sender.Send(SampleMaildirMessage());
 
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error().code, core::ErrorCode::kUnavailable);
@@ -125,7 +125,7 @@ TEST(MakeMailSenderTest, MaildirUrlMakesAWorkingSender) {
   auto sender = MakeMailSender(url, std::chrono::seconds(5));
 
   ASSERT_TRUE(sender) << sender.error().message;
-  ASSERT_TRUE((*sender)->Send(SampleMessage()));
+  ASSERT_TRUE((*sender)->Send(SampleMaildirMessage()));
   EXPECT_EQ(FilesIn(temp.path() / "box" / "new").size(), 1u);
 }
 

@@ -9,7 +9,7 @@
 namespace inkwell::mailer {
 namespace {
 
-constexpr char kFrom[] = "inkwell <no-reply@inkwell.test>";
+constexpr char kSender[] = "inkwell <no-reply@inkwell.test>";
 
 contracts::EmailRequest WelcomeRequest(const std::string& name) {
   contracts::EmailRequest request;
@@ -22,11 +22,11 @@ contracts::EmailRequest WelcomeRequest(const std::string& name) {
 TEST(RenderEmailTest, RendersWelcomeTemplate) {
   const templating::TemplateSet templates = RepoTemplates();
 
-  auto message = RenderEmail(WelcomeRequest("Ada"), templates, kFrom, "m-1");
+  auto message = RenderEmail(WelcomeRequest("Ada"), templates, kSender, "m-1");
 
   ASSERT_TRUE(message) << message.error().message;
   EXPECT_EQ(message->subject, "You've successfully registered!");
-  EXPECT_EQ(message->from, kFrom);
+  EXPECT_EQ(message->from, kSender);
   EXPECT_EQ(message->to, "ada@example.org");
   EXPECT_NE(message->text.find("ada@example.org"), std::string::npos) << message->text;
   EXPECT_NE(message->html.find("ada@example.org"), std::string::npos) << message->html;
@@ -38,7 +38,7 @@ TEST(RenderEmailTest, RendersWelcomeTemplate) {
 TEST(RenderEmailTest, HtmlPartEscapesNameAndTextPartDoesNot) {
   const templating::TemplateSet templates = RepoTemplates();
 
-  auto message = RenderEmail(WelcomeRequest("<b>x</b>"), templates, kFrom, "m-1");
+  auto message = RenderEmail(WelcomeRequest("<b>x</b>"), templates, kSender, "m-1");
 
   ASSERT_TRUE(message) << message.error().message;
   EXPECT_NE(message->html.find("&lt;b&gt;x&lt;"), std::string::npos) << message->html;
@@ -53,7 +53,7 @@ TEST(RenderEmailTest, LegacyMessageAppearsInBothParts) {
   request.template_name = "welcome";
   request.data = {{"message", "Thanks & welcome"}};
 
-  auto message = RenderEmail(request, templates, kFrom, "m-1");
+  auto message = RenderEmail(request, templates, kSender, "m-1");
 
   ASSERT_TRUE(message) << message.error().message;
   EXPECT_NE(message->text.find("Thanks & welcome"), std::string::npos) << message->text;
@@ -68,7 +68,7 @@ TEST(RenderEmailTest, OffersToAsTemplateValue) {
   request.to = "grace@example.org";
   request.template_name = "note";
 
-  auto message = RenderEmail(request, dir.Load(), kFrom, "m-1");
+  auto message = RenderEmail(request, dir.Load(), kSender, "m-1");
 
   ASSERT_TRUE(message) << message.error().message;
   EXPECT_EQ(message->subject, "For grace@example.org");
@@ -84,7 +84,7 @@ TEST(RenderEmailTest, SendsLiteralFormAsGiven) {
   request.text = "Amount: 3 <EUR>";
   request.html = "<p>Amount: 3 &lt;EUR&gt;</p>";
 
-  auto message = RenderEmail(request, templates, kFrom, "m-2");
+  auto message = RenderEmail(request, templates, kSender, "m-2");
 
   ASSERT_TRUE(message) << message.error().message;
   EXPECT_EQ(message->subject, "Your invoice");
@@ -98,7 +98,7 @@ TEST(RenderEmailTest, UnknownTemplateIsInvalidArgument) {
   contracts::EmailRequest request = WelcomeRequest("Ada");
   request.template_name = "goodbye";
 
-  auto message = RenderEmail(request, templates, kFrom, "m-1");
+  auto message = RenderEmail(request, templates, kSender, "m-1");
 
   ASSERT_FALSE(message);
   EXPECT_EQ(message.error().code, core::ErrorCode::kInvalidArgument);
@@ -112,7 +112,7 @@ TEST(RenderEmailTest, TemplateWithoutTextPartIsInvalidArgument) {
   contracts::EmailRequest request = WelcomeRequest("Ada");
   request.template_name = "half";
 
-  auto message = RenderEmail(request, dir.Load(), kFrom, "m-1");
+  auto message = RenderEmail(request, dir.Load(), kSender, "m-1");
 
   ASSERT_FALSE(message);
   EXPECT_EQ(message.error().code, core::ErrorCode::kInvalidArgument);
@@ -125,7 +125,7 @@ TEST(RenderEmailTest, EmptyRenderedSubjectIsInvalidArgument) {
   contracts::EmailRequest request = WelcomeRequest("Ada");
   request.template_name = "blank";
 
-  auto message = RenderEmail(request, dir.Load(), kFrom, "m-1");
+  auto message = RenderEmail(request, dir.Load(), kSender, "m-1");
 
   ASSERT_FALSE(message);
   EXPECT_EQ(message.error().code, core::ErrorCode::kInvalidArgument);
@@ -139,7 +139,7 @@ TEST(RenderEmailTest, EmptyRenderedTextIsInvalidArgument) {
   contracts::EmailRequest request = WelcomeRequest("Ada");
   request.template_name = "blank";
 
-  auto message = RenderEmail(request, dir.Load(), kFrom, "m-1");
+  auto message = RenderEmail(request, dir.Load(), kSender, "m-1");
 
   // The header promises kInvalidArgument for "an empty rendered subject or text".
   ASSERT_FALSE(message) << "rendered an e-mail with an empty text part";
