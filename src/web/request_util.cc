@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "http/form.h"
+
 namespace inkwell::web {
 
 bool HasMediaType(const http::HttpRequest& request, std::string_view media_type) {
@@ -43,6 +45,24 @@ std::string FormField(const std::map<std::string, std::string>& form, const std:
 void ThrowStoreError(const core::Error& error, const std::string& what) {
   if (error.code == core::ErrorCode::kUnavailable) throw StoreUnavailable(what + ": " + error.message);
   throw std::runtime_error(what + ": " + error.message);
+}
+
+std::optional<Paging> ParsePaging(const std::string& query, std::int64_t default_per_page) {
+  Paging paging;
+  paging.per_page = default_per_page;
+  auto fields = http::ParseForm(query);
+  if (!fields) return std::nullopt;
+  if (auto found = fields->find("page"); found != fields->end()) {
+    auto page = ParsePositiveId(found->second);
+    if (!page || *page > kMaxPageNumber) return std::nullopt;
+    paging.page = *page;
+  }
+  if (auto found = fields->find("per_page"); found != fields->end()) {
+    auto per_page = ParsePositiveId(found->second);
+    if (!per_page || *per_page > kMaxPerPage) return std::nullopt;
+    paging.per_page = *per_page;
+  }
+  return paging;
 }
 
 }  // namespace inkwell::web

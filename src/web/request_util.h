@@ -20,6 +20,17 @@ bool HasMediaType(const http::HttpRequest& request, std::string_view media_type)
 std::vector<std::string> PathSegments(std::string_view path);
 // A positive decimal id without sign or leading zeros, below 10^18; nullopt otherwise.
 std::optional<std::int64_t> ParsePositiveId(std::string_view text);
+// ?page=N&per_page=M of a listing (both optional): page 1..kMaxPageNumber, per_page
+// 1..kMaxPerPage.
+inline constexpr std::int64_t kMaxPageNumber = 100000;
+inline constexpr std::int64_t kMaxPerPage = 100;
+struct Paging {
+  std::int64_t page = 1;
+  std::int64_t per_page = 20;
+  std::int64_t offset() const { return (page - 1) * per_page; }
+};
+// nullopt if the query is malformed or a value is out of range.
+std::optional<Paging> ParsePaging(const std::string& query, std::int64_t default_per_page);
 // The field's value, or "" when the form lacks it.
 std::string FormField(const std::map<std::string, std::string>& form, const std::string& name);
 

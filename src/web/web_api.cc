@@ -19,31 +19,6 @@ using core::ErrorCode;
 using Json = nlohmann::json;
 
 constexpr std::int64_t kDefaultPageSize = 20;
-constexpr std::int64_t kMaxPageSize = 100;
-constexpr std::int64_t kMaxPageNumber = 100000;
-
-struct Paging {
-  std::int64_t page = 1;
-  std::int64_t per_page = kDefaultPageSize;
-  std::int64_t offset() const { return (page - 1) * per_page; }
-};
-
-std::optional<Paging> ParsePaging(const std::string& query) {
-  Paging paging;
-  auto fields = http::ParseForm(query);
-  if (!fields) return std::nullopt;
-  if (auto found = fields->find("page"); found != fields->end()) {
-    auto page = ParsePositiveId(found->second);
-    if (!page || *page > kMaxPageNumber) return std::nullopt;
-    paging.page = *page;
-  }
-  if (auto found = fields->find("per_page"); found != fields->end()) {
-    auto per_page = ParsePositiveId(found->second);
-    if (!per_page || *per_page > kMaxPageSize) return std::nullopt;
-    paging.per_page = *per_page;
-  }
-  return paging;
-}
 
 http::HttpResponse BadPaging() {
   return JsonError(400, "invalid_argument", "page must be 1-100000 and per_page 1-100");
@@ -191,7 +166,7 @@ http::HttpResponse WebApp::ApiPages(const http::HttpRequest& request, const Visi
                                     const std::string& slug, const std::string& traceparent) {
   const bool is_get = request.method == "GET" || request.method == "HEAD";
   if (slug.empty() && is_get) {
-    auto paging = ParsePaging(request.query);
+    auto paging = ParsePaging(request.query, kDefaultPageSize);
     if (!paging) return BadPaging();
     auto listing = deps_.store.ListPages(paging->offset(), paging->per_page);
     if (!listing) return StoreError(listing.error(), "list pages");
@@ -263,7 +238,7 @@ http::HttpResponse WebApp::ApiPosts(const http::HttpRequest& request, const Visi
   const bool is_get = request.method == "GET" || request.method == "HEAD";
   const std::int64_t viewer = visitor.user ? visitor.user->id : 0;
   if (id == 0 && is_get) {
-    auto paging = ParsePaging(request.query);
+    auto paging = ParsePaging(request.query, kDefaultPageSize);
     if (!paging) return BadPaging();
     auto listing = deps_.store.ListPosts(viewer, paging->offset(), paging->per_page);
     if (!listing) return StoreError(listing.error(), "list posts");
@@ -284,7 +259,7 @@ http::HttpResponse WebApp::ApiPosts(const http::HttpRequest& request, const Visi
     if (is_get && !is_comments) return Ok(200, PostJson(*existing, true));
   }
   if (is_comments && is_get) {
-    auto paging = ParsePaging(request.query);
+    auto paging = ParsePaging(request.query, kDefaultPageSize);
     if (!paging) return BadPaging();
     auto listing = deps_.store.ListComments(id, paging->offset(), paging->per_page);
     if (!listing) return StoreError(listing.error(), "list comments");

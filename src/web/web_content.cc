@@ -21,33 +21,7 @@ using core::ErrorCode;
 using Json = nlohmann::json;
 
 constexpr std::int64_t kSitePageSize = 10;
-constexpr std::int64_t kMaxPerPage = 100;
-constexpr std::int64_t kMaxPageNumber = 100000;
 constexpr std::int64_t kCommentsShown = 500;
-
-// ?page=N (and ?per_page=M for the API): nullopt if malformed or out of range.
-struct Paging {
-  std::int64_t page = 1;
-  std::int64_t per_page = kSitePageSize;
-  std::int64_t offset() const { return (page - 1) * per_page; }
-};
-std::optional<Paging> ParsePaging(const std::string& query, std::int64_t default_per_page) {
-  Paging paging;
-  paging.per_page = default_per_page;
-  auto fields = http::ParseForm(query);
-  if (!fields) return std::nullopt;
-  if (auto found = fields->find("page"); found != fields->end()) {
-    auto page = ParsePositiveId(found->second);
-    if (!page || *page > kMaxPageNumber) return std::nullopt;
-    paging.page = *page;
-  }
-  if (auto found = fields->find("per_page"); found != fields->end()) {
-    auto per_page = ParsePositiveId(found->second);
-    if (!per_page || *per_page > kMaxPerPage) return std::nullopt;
-    paging.per_page = *per_page;
-  }
-  return paging;
-}
 
 Json Pagination(const Paging& paging, std::int64_t total) {
   const bool has_next = paging.page * paging.per_page < total;

@@ -927,6 +927,7 @@ class OpenApiTest(unittest.TestCase):
         content = read_source("src/web/content.h")
         api = read_source("src/web/web_api.cc")
         site = read_source("src/web/web_content.cc")
+        paging = read_source("src/web/request_util.h")
         self.assertEqual(schemas["Name"]["maxLength"], 100)
         self.assertIn("kMaxNameCharacters = 100", registration)
         self.assertEqual(schemas["Password"]["minLength"], 8)
@@ -955,13 +956,12 @@ class OpenApiTest(unittest.TestCase):
                           parameters["PerPage"]["schema"]["maximum"],
                           parameters["PerPage"]["schema"]["default"]), (1, 100, 20))
         self.assertIn("kDefaultPageSize = 20", api)
-        self.assertIn("kMaxPageSize = 100", api)
-        self.assertIn("kMaxPageNumber = 100000", api)
+        self.assertIn("kMaxPerPage = 100;", paging)
+        self.assertIn("kMaxPageNumber = 100000;", paging)
         self.assertIn('"page must be 1-100000 and per_page 1-100"', api)
         self.assertEqual(parameters["SitePage"]["schema"]["maximum"], 100000)
         self.assertEqual(parameters["SitePerPage"]["schema"]["enum"], [10])
         self.assertIn("kSitePageSize = 10", site)
-        self.assertIn("kMaxPageNumber = 100000", site)
         for path in ("/api/v1/pages", "/api/v1/posts", "/api/v1/posts/{id}/comments"):
             names = {inline(self.doc, p)["name"]
                      for p in self.doc["paths"][path]["get"]["parameters"]}
