@@ -1,6 +1,7 @@
 #include <mutex>
 #include <optional>
 
+#include "db/db_url.h"
 #include "db/delivery_log.h"
 #include "db/group_commit.h"
 #include "db/sqlite_database.h"
@@ -60,8 +61,13 @@ class SqliteDeliveryLog final : public DeliveryLog {
 
 core::Result<std::unique_ptr<DeliveryLog>> OpenDeliveryLog(const std::string& url) {
   if (!url.starts_with("sqlite:")) {
+    // The mailer's de-duplication store is local to each mailer: SQLite only. Never echo a
+    // server URL whole: it may carry a password.
+    auto parsed = ParseDbUrl(url);
     return core::Fail(ErrorCode::kInvalidArgument,
-                      "INKWELL_MAILER_DB_URL: expected sqlite:PATH, got '" + url + "'");
+                      "INKWELL_MAILER_DB_URL: the mailer keeps its de-duplication store in SQLite;"
+                      " expected sqlite:PATH, got '" +
+                          (parsed ? parsed->Redacted() : url.substr(0, url.find(':'))) + "'");
   }
   auto database = SqliteDatabase::Open(url.substr(7));
   if (!database) return tl::unexpected(database.error());
