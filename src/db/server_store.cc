@@ -15,11 +15,16 @@ namespace {
 // Rows per `WHERE id IN (...)` statement: a fixed list length keeps one prepared statement.
 constexpr std::size_t kIdChunk = 64;
 
-// An arbitrary, fixed key for the migration lock (pg_advisory_lock / GET_LOCK).
-constexpr const char* kPostgresMigrationLock = "SELECT pg_advisory_lock(7361626)";
-constexpr const char* kPostgresMigrationUnlock = "SELECT pg_advisory_unlock(7361626)";
-constexpr const char* kMysqlMigrationLock = "SELECT GET_LOCK('inkwell.migrate', 60)";
-constexpr const char* kMysqlMigrationUnlock = "SELECT RELEASE_LOCK('inkwell.migrate')";
+// The migration lock: server-wide locks, so keyed by the database's name (one server may hold
+// several inkwell databases). Taken on a connection without a statement timeout.
+constexpr const char* kPostgresMigrationLock =
+    "SELECT pg_advisory_lock(7361626, hashtext(current_database()))";
+constexpr const char* kPostgresMigrationUnlock =
+    "SELECT pg_advisory_unlock(7361626, hashtext(current_database()))";
+constexpr const char* kMysqlMigrationLock =
+    "SELECT GET_LOCK(CONCAT('inkwell.migrate.', DATABASE()), 120)";
+constexpr const char* kMysqlMigrationUnlock =
+    "SELECT RELEASE_LOCK(CONCAT('inkwell.migrate.', DATABASE()))";
 
 std::string IdList(std::size_t count) {
   std::string list = "(";
@@ -101,37 +106,39 @@ const std::vector<std::vector<std::string>>& ServerStore::Migrations(DbUrl::Engi
       },
   };
   // InnoDB, utf8mb4. Keys that must compare byte for byte (hashes, slugs, message ids, the
-  // lower-cased e-mail) are utf8mb4_bin; long text is MEDIUMTEXT (TEXT stops at 64 KiB).
+  // lower-cased e-mail) are utf8mb4_nopad_bin (utf8mb4_bin ignores trailing spaces: 'about '
+  // would find 'about'); long text is MEDIUMTEXT (TEXT stops at 64 KiB). IF NOT EXISTS: MariaDB
+  // commits each DDL statement, so a migration that failed half-way can be run again.
   static const std::vector<std::vector<std::string>> mysql = {
       {
-          "CREATE TABLE users ("
+          "CREATE TABLE IF NOT EXISTS users ("
           "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
           "  name TEXT NOT NULL,"
           "  email VARCHAR(254) NOT NULL,"
-          "  email_key VARCHAR(254) COLLATE utf8mb4_bin NOT NULL UNIQUE,"
+          "  email_key VARCHAR(254) COLLATE utf8mb4_nopad_bin NOT NULL UNIQUE,"
           "  password_hash TEXT NOT NULL,"
           "  created_at_ms BIGINT NOT NULL,"
           "  confirmed_at_ms BIGINT NULL"
           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-          "CREATE TABLE confirmation_tokens ("
-          "  token_hash VARCHAR(128) COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,"
+          "CREATE TABLE IF NOT EXISTS confirmation_tokens ("
+          "  token_hash VARCHAR(128) COLLATE utf8mb4_nopad_bin NOT NULL PRIMARY KEY,"
           "  user_id BIGINT NOT NULL,"
           "  expires_at_ms BIGINT NOT NULL,"
           "  used_at_ms BIGINT NULL,"
           "  KEY confirmation_tokens_user (user_id),"
           "  FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE"
           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-          "CREATE TABLE sessions ("
-          "  session_hash VARCHAR(128) COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,"
+          "CREATE TABLE IF NOT EXISTS sessions ("
+          "  session_hash VARCHAR(128) COLLATE utf8mb4_nopad_bin NOT NULL PRIMARY KEY,"
           "  user_id BIGINT NOT NULL,"
           "  created_at_ms BIGINT NOT NULL,"
           "  expires_at_ms BIGINT NOT NULL,"
           "  KEY sessions_user (user_id),"
           "  FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE"
           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-          "CREATE TABLE pages ("
+          "CREATE TABLE IF NOT EXISTS pages ("
           "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-          "  slug VARCHAR(255) COLLATE utf8mb4_bin NOT NULL UNIQUE,"
+          "  slug VARCHAR(255) COLLATE utf8mb4_nopad_bin NOT NULL UNIQUE,"
           "  title TEXT NOT NULL,"
           "  body MEDIUMTEXT NOT NULL,"
           "  author_id BIGINT NOT NULL,"
@@ -140,7 +147,7 @@ const std::vector<std::vector<std::string>>& ServerStore::Migrations(DbUrl::Engi
           "  KEY pages_updated (updated_at_ms),"
           "  FOREIGN KEY (author_id) REFERENCES users(id)"
           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-          "CREATE TABLE posts ("
+          "CREATE TABLE IF NOT EXISTS posts ("
           "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
           "  title TEXT NOT NULL,"
           "  body MEDIUMTEXT NOT NULL,"
@@ -151,7 +158,7 @@ const std::vector<std::vector<std::string>>& ServerStore::Migrations(DbUrl::Engi
           "  KEY posts_created (created_at_ms),"
           "  FOREIGN KEY (author_id) REFERENCES users(id)"
           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-          "CREATE TABLE comments ("
+          "CREATE TABLE IF NOT EXISTS comments ("
           "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
           "  post_id BIGINT NOT NULL,"
           "  author_id BIGINT NOT NULL,"
@@ -161,9 +168,9 @@ const std::vector<std::vector<std::string>>& ServerStore::Migrations(DbUrl::Engi
           "  FOREIGN KEY (post_id) REFERENCES posts(id) ON DELETE CASCADE,"
           "  FOREIGN KEY (author_id) REFERENCES users(id)"
           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-          "CREATE TABLE outbox ("
+          "CREATE TABLE IF NOT EXISTS outbox ("
           "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-          "  message_id VARCHAR(255) COLLATE utf8mb4_bin NOT NULL UNIQUE,"
+          "  message_id VARCHAR(255) COLLATE utf8mb4_nopad_bin NOT NULL UNIQUE,"
           "  exchange VARCHAR(255) NOT NULL,"
           "  routing_key VARCHAR(255) NOT NULL,"
           "  type VARCHAR(255) NOT NULL,"
@@ -174,7 +181,7 @@ const std::vector<std::vector<std::string>>& ServerStore::Migrations(DbUrl::Engi
           "  attempts INT NOT NULL DEFAULT 0,"
           "  next_attempt_at_ms BIGINT NOT NULL DEFAULT 0,"
           "  last_error TEXT NULL,"
-          "  claimed_by VARCHAR(64) COLLATE utf8mb4_bin NULL,"
+          "  claimed_by VARCHAR(64) COLLATE utf8mb4_nopad_bin NULL,"
           "  claimed_until_ms BIGINT NULL,"
           "  KEY outbox_pending (sent_at_ms, id)"
           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
@@ -222,16 +229,28 @@ core::Result<std::unique_ptr<SqlConnection>> ServerStore::Connect() const {
 
 ServerStore::Lease::~Lease() {
   if (store_ == nullptr || connection_ == nullptr) return;
-  std::lock_guard lock(store_->pool_mutex_);
-  if (connection_->IsUsable()) {
-    store_->idle_.push_back(std::move(connection_));
-  } else {
+  std::vector<std::unique_ptr<SqlConnection>> closing;  // closed after the lock: socket I/O
+  {
+    std::lock_guard lock(store_->pool_mutex_);
+    if (connection_->IsUsable() && !is_discarded_) {
+      store_->idle_.push_back(std::move(connection_));
+      store_->pool_returned_.notify_one();
+      return;
+    }
+    if (connection_->IsUsable()) {  // discarded: only this one goes
+      --store_->open_;
+      store_->pool_returned_.notify_one();
+      closing.push_back(std::move(connection_));
+      return;  // closed after the lock is released
+    }
     // A lost connection usually means the server restarted: its idle siblings are dead too.
     // Close them all, so that the next calls open fresh ones instead of each finding out.
-    store_->open_ -= 1 + store_->idle_.size();
+    closing = std::move(store_->idle_);
     store_->idle_.clear();
+    store_->open_ -= 1 + closing.size();
+    store_->pool_returned_.notify_all();  // every waiter may now open a connection
   }
-  store_->pool_returned_.notify_one();
+  closing.push_back(std::move(connection_));
 }
 
 core::Result<ServerStore::Lease> ServerStore::Acquire() {
@@ -252,7 +271,13 @@ core::Result<ServerStore::Lease> ServerStore::Acquire() {
   }
   ++open_;  // reserve the slot, connect without holding the lock
   lock.unlock();
-  auto connection = Connect();
+  core::Result<std::unique_ptr<SqlConnection>> connection =
+      core::Fail(ErrorCode::kInternal, "no connection attempt");
+  try {
+    connection = Connect();
+  } catch (const std::exception& error) {
+    connection = core::Fail(ErrorCode::kInternal, std::string("connecting: ") + error.what());
+  }
   if (!connection) {
     lock.lock();
     --open_;
@@ -262,11 +287,26 @@ core::Result<ServerStore::Lease> ServerStore::Acquire() {
   return Lease(*this, std::move(*connection));
 }
 
+namespace {
+
+// Runs body, turning an exception (a bug: a malformed row, a throwing callback) into kInternal,
+// so that the caller can roll back instead of leaving the connection inside a transaction.
+core::Result<void> Guarded(const std::function<core::Result<void>(SqlConnection&)>& body,
+                           SqlConnection& sql) {
+  try {
+    return body(sql);
+  } catch (const std::exception& error) {
+    return core::Fail(ErrorCode::kInternal, std::string("database work threw: ") + error.what());
+  }
+}
+
+}  // namespace
+
 core::Result<void> ServerStore::Run(const Body& body) {
   for (int attempt = 1;; ++attempt) {
     auto connection = Acquire();
     if (!connection) return tl::unexpected(connection.error());
-    auto result = body(**connection);
+    auto result = Guarded(body, **connection);
     // A read that found its pooled connection dead runs once more on a fresh one.
     if (result || (*connection)->IsUsable() || attempt == 2) return result;
   }
@@ -283,7 +323,7 @@ core::Result<void> ServerStore::InTransaction(const Body& body) {
         stale = !sql.IsUsable();
         return begun;
       }
-      if (auto done = body(sql); !done) return done;
+      if (auto done = Guarded(body, sql); !done) return done;
       return sql.Execute("COMMIT");
     }();
     if (result) return result;
@@ -291,7 +331,9 @@ core::Result<void> ServerStore::InTransaction(const Body& body) {
     // connection found dead at BEGIN. Never a failure after that: a lost COMMIT may have
     // committed, and running the transaction again could write it twice.
     const bool retry = (sql.LastErrorRetryable() || stale) && attempt < kMaxAttempts;
-    if (sql.IsUsable()) (void)sql.Execute("ROLLBACK");
+    if (sql.IsUsable() && !sql.Execute("ROLLBACK")) {
+      connection->Discard();  // never back to the pool in the middle of a transaction
+    }
     if (!retry) return result;
     // Deadlock victims retry after a short, growing pause so the winner can finish.
     std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));
@@ -332,7 +374,11 @@ core::Result<SchemaStatus> ServerStore::Status() {
 }
 
 core::Result<std::vector<int>> ServerStore::Migrate() {
-  auto connection = Acquire();
+  // A connection of its own without a statement timeout: waiting for the lock, and a migration
+  // on a big table, may take longer than any request should.
+  ConnectOptions unbounded = options_.connect;
+  unbounded.statement_timeout = std::chrono::milliseconds(0);
+  auto connection = IsPostgres() ? ConnectPostgres(url_, unbounded) : ConnectMysql(url_, unbounded);
   if (!connection) return tl::unexpected(connection.error());
   SqlConnection& sql = **connection;
   // A session-level lock on the server: a second instance starting at the same moment waits
@@ -341,9 +387,10 @@ core::Result<std::vector<int>> ServerStore::Migrate() {
   if (!locked) return tl::unexpected(locked.error());
   if (!IsPostgres() && locked->rows.at(0).Int(0) != 1) {
     return core::Fail(ErrorCode::kUnavailable,
-                      "another instance has held the migration lock for 60 s; try again");
+                      "another instance has held the migration lock for 120 s; try again");
   }
   auto applied = MigrateOn(sql);
+  // The lock also ends with the connection, closed here.
   if (sql.IsUsable()) (void)sql.Query(IsPostgres() ? kPostgresMigrationUnlock : kMysqlMigrationUnlock, {});
   return applied;
 }
@@ -380,9 +427,15 @@ core::Result<std::vector<int>> ServerStore::MigrateOn(SqlConnection& sql) {
     }
     auto recorded = sql.Query("INSERT INTO schema_migrations(version, applied_at_ms) VALUES (?, ?)",
                               {std::int64_t{number}, NowMs()});
-    if (!recorded) return fail(recorded.error());
+    if (!recorded) {
+      if (IsPostgres() && sql.IsUsable()) (void)sql.Execute("ROLLBACK");
+      return fail(recorded.error());
+    }
     if (IsPostgres()) {
-      if (auto committed = sql.Execute("COMMIT"); !committed) return fail(committed.error());
+      if (auto committed = sql.Execute("COMMIT"); !committed) {
+        if (sql.IsUsable()) (void)sql.Execute("ROLLBACK");
+        return fail(committed.error());
+      }
     }
     applied.push_back(number);
   }
@@ -465,23 +518,25 @@ std::vector<OutboxRow> OutboxRowsFrom(const SqlResult& result) {
 core::Result<std::vector<OutboxRow>> ServerStore::PendingOutbox(std::size_t limit) {
   if (limit == 0) return std::vector<OutboxRow>();
   std::vector<OutboxRow> claimed;
+  // Lease times come from the database server's clock, not this host's: instances on hosts
+  // whose clocks disagree must still agree on whether a lease has run out.
+  const std::string now = NowSql();
   auto done = InTransaction([&](SqlConnection& sql) -> core::Result<void> {
-    const std::int64_t now = NowMs();
     // SKIP LOCKED: rows another relay is claiming right now are passed over, not waited for;
     // the lease keeps them apart after that transaction commits.
     auto rows = sql.Query(
-        std::string(kOutboxColumns) +
-            "sent_at_ms IS NULL AND next_attempt_at_ms <= ?"
-            " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until_ms <= ?)"
-            " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
-        {now, owner_, now, static_cast<std::int64_t>(limit)});
+        std::string(kOutboxColumns) + "sent_at_ms IS NULL AND next_attempt_at_ms <= " + now +
+            " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until_ms <= " + now +
+            ") ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
+        {owner_, static_cast<std::int64_t>(limit)});
     if (!rows) return tl::unexpected(rows.error());
     claimed = OutboxRowsFrom(*rows);
     std::vector<std::int64_t> ids;
     ids.reserve(claimed.size());
     for (const OutboxRow& row : claimed) ids.push_back(row.id);
-    return UpdateOutboxRows(sql, "claimed_by = ?, claimed_until_ms = ?",
-                            {owner_, now + options_.outbox_lease.count()}, ids);
+    return UpdateOutboxRows(sql, "claimed_by = ?, claimed_until_ms = " + now + " + ?",
+                            {owner_, static_cast<std::int64_t>(options_.outbox_lease.count())},
+                            ids);
   });
   if (!done) return tl::unexpected(done.error());
   return claimed;
@@ -512,21 +567,20 @@ core::Result<void> ServerStore::MarkOutboxSent(std::span<const std::int64_t> ids
 core::Result<void> ServerStore::RecordOutboxFailure(std::span<const std::int64_t> ids,
                                                     const std::string& reason) {
   if (ids.empty()) return {};
-  // Back off per row (1 s, 2 s, 4 s ... capped at 5 min), as the SQLite engine does. The claim
-  // goes (if it is still ours) so that whichever relay is free when the backoff ends may take
-  // the row. MariaDB evaluates SET left to right with the new values, PostgreSQL with the old
-  // ones: each column is read before it is assigned, so both compute the same. PostgreSQL
-  // infers a parameter's type from its context; `? + integer` would make now an integer.
-  const std::string now = IsPostgres() ? "CAST(? AS BIGINT)" : "?";
+  // Back off per row (1 s, 2 s, 4 s ... capped at 5 min), as the SQLite engine does, on the
+  // server's clock (as the lease). The claim goes (if it is still ours) so that whichever relay
+  // is free when the backoff ends may take the row. MariaDB evaluates SET left to right with
+  // the new values, PostgreSQL with the old ones: each column is read before it is assigned,
+  // so both compute the same.
   return InTransaction([&](SqlConnection& sql) {
     return UpdateOutboxRows(
         sql,
-        "next_attempt_at_ms = " + now +
+        std::string("next_attempt_at_ms = ") + NowSql() +
             " + LEAST(300000, 1000 * (1 << LEAST(attempts, 9))),"
             " attempts = attempts + 1, last_error = ?,"
             " claimed_until_ms = CASE WHEN claimed_by = ? THEN NULL ELSE claimed_until_ms END,"
             " claimed_by = CASE WHEN claimed_by = ? THEN NULL ELSE claimed_by END",
-        {NowMs(), reason, owner_, owner_}, ids);
+        {reason, owner_, owner_}, ids);
   });
 }
 

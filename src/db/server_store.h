@@ -116,10 +116,13 @@ class ServerStore final : public Store {
     ~Lease();
     SqlConnection& operator*() const { return *connection_; }
     SqlConnection* operator->() const { return connection_.get(); }
+    // Closes the connection when the lease ends instead of returning it to the pool.
+    void Discard() { is_discarded_ = true; }
 
    private:
     ServerStore* store_;
     std::unique_ptr<SqlConnection> connection_;
+    bool is_discarded_ = false;
   };
   core::Result<Lease> Acquire();
   core::Result<std::unique_ptr<SqlConnection>> Connect() const;
@@ -132,6 +135,11 @@ class ServerStore final : public Store {
   core::Result<void> InTransaction(const Body& body);
 
   bool IsPostgres() const { return url_.engine == DbUrl::Engine::kPostgresql; }
+  // The database server's time, Unix milliseconds, as an SQL expression.
+  const char* NowSql() const {
+    return IsPostgres() ? "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+                        : "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)";
+  }
   // The clause that share-locks the rows a SELECT reads (MariaDB has no FOR SHARE).
   const char* ForShare() const { return IsPostgres() ? " FOR SHARE" : " LOCK IN SHARE MODE"; }
   // Runs an INSERT and returns the new row's id (RETURNING id on PostgreSQL, the AUTO_INCREMENT

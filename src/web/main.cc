@@ -1,9 +1,15 @@
 // inkwell-web: wires the configuration, database, outbox relay and HTTP server together.
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <thread>
 
 #include "amqp/broker_url.h"
 #include "amqp/log_publisher.h"
@@ -13,6 +19,7 @@
 #include "core/metrics.h"
 #include "core/wake_event.h"
 #include "core/worker_pool.h"
+#include "db/db_url.h"
 #include "db/store.h"
 #include "http/http_server.h"
 #include "templating/template_set.h"
@@ -44,7 +51,14 @@ int Run(int argc, char** argv) {
 
   const auto broker = OrExit(amqp::BrokerUrl::Parse(config.amqp_url), "INKWELL_AMQP_URL");
   auto templates = OrExit(templating::TemplateSet::Load(config.template_dir), "loading templates");
-  auto store = OrExit(db::OpenStore(config.db_url, config.db_threads + 2), "opening the database");
+  const auto db_url = OrExit(db::ParseDbUrl(config.db_url), "INKWELL_DB_URL");
+  // Connections for the database pool's threads, the hashing pool's (registration commits
+  // there), the relay and the backlog sampler.
+  const unsigned hash_threads = config.hash_threads != 0
+                                    ? config.hash_threads
+                                    : std::max(1u, std::thread::hardware_concurrency());
+  auto store = OrExit(db::OpenStore(config.db_url, config.db_threads + hash_threads + 2),
+                      "opening the database");
   core::Metrics metrics;
   amqp::TopologyOptions topology{config.is_quorum};
   // Log records also go to the `logs` exchange, through a buffer that never blocks a request.
@@ -56,13 +70,32 @@ int Run(int argc, char** argv) {
   relay_options.heartbeat = config.amqp_heartbeat;
   relay_options.topology = topology;
   web::OutboxRelay relay(*store, broker, relay_options, metrics);
-  // Outbox health, read from the database at scrape time (-1 when it cannot be read).
-  const auto backlog_gauge = [&store](auto field) {
-    return [&store, field] {
-      auto backlog = store->Backlog();
-      return backlog ? field(*backlog) : -1.0;
+  // Outbox health for /metrics, sampled once a second on a thread of its own: a scrape is
+  // answered on an I/O thread, and on a server engine Backlog() is a network round trip that
+  // may wait out a timeout while the database is down. -1 when the last sample failed.
+  struct BacklogSample {
+    std::mutex mutex;
+    std::optional<db::OutboxBacklog> value;
+  } backlog_sample;
+  const auto backlog_gauge = [&backlog_sample](auto field) {
+    return [&backlog_sample, field] {
+      std::lock_guard lock(backlog_sample.mutex);
+      return backlog_sample.value ? field(*backlog_sample.value) : -1.0;
     };
   };
+  std::jthread backlog_sampler([&store, &backlog_sample](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any tick;
+    while (!stop.stop_requested()) {
+      auto backlog = store->Backlog();
+      {
+        std::lock_guard lock(backlog_sample.mutex);
+        backlog_sample.value = backlog ? std::optional<db::OutboxBacklog>(*backlog) : std::nullopt;
+      }
+      std::unique_lock lock(mutex);
+      tick.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+    }
+  });
   metrics.AddGauge("inkwell_outbox_pending", "Outbox rows not yet confirmed by the broker",
                    backlog_gauge([](const db::OutboxBacklog& b) { return static_cast<double>(b.pending); }));
   metrics.AddGauge("inkwell_outbox_failing",
@@ -117,7 +150,7 @@ int Run(int argc, char** argv) {
                        "starting the HTTP server");
   core::LogInfo("inkwell-web listening", {{"url", "http://" + config.http_addr + "/"},
                                           {"broker", broker.Redacted()},
-                                          {"database", config.db_url}});
+                                          {"database", db_url.Redacted()}});
 
   while (!shutdown.Wait(1000)) {
   }

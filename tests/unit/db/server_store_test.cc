@@ -188,6 +188,29 @@ TEST_P(ServerStoreTest, ConfirmsWithATokenOnceAndRefusesExpiredAndUsedOnes) {
   EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
 }
 
+TEST_P(ServerStoreTest, AThrowingCallbackRollsBackAndLeavesThePoolClean) {
+  const std::int64_t author = AddUser(*store_, "Ada", "ada@example.org");
+  // outbox_for runs after the page row is written: its exception must undo that write, and the
+  // connection must not go back to the pool inside the transaction.
+  auto thrown = store_->CreatePage(author, PageInput{"about", "t", "b"},
+                                   [](const Page&) -> std::vector<OutboxMessage> {
+                                     throw std::runtime_error("callback bug");
+                                   });
+  ASSERT_FALSE(thrown);
+  EXPECT_EQ(thrown.error().code, ErrorCode::kInternal);
+  EXPECT_NE(thrown.error().message.find("callback bug"), std::string::npos);
+  for (int i = 0; i < 3; ++i) {  // whichever pooled connection comes next is clean
+    EXPECT_FALSE(*store_->FindPage("about"));
+  }
+  auto created = store_->CreatePage(author, PageInput{"about", "t", "b"},
+                                    [](const Page&) { return std::vector<OutboxMessage>{}; });
+  ASSERT_TRUE(created) << created.error().message;
+  // Keys compare exactly: a trailing space is another slug (MariaDB's PAD SPACE collations
+  // would say otherwise).
+  EXPECT_FALSE(*store_->FindPage("about "));
+  EXPECT_FALSE(*store_->FindUserByEmail("ada@example.org "));
+}
+
 TEST_P(ServerStoreTest, SessionsExpireAndAreRevoked) {
   const std::int64_t user = AddUser(*store_, "Ada", "ada@example.org");
   const std::int64_t now = TestNowMs();
