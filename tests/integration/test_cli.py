@@ -40,10 +40,10 @@ class CliTest(harness.IntegrationCase):
             cls._teardown_infra()
             raise
 
-    def cli(self, *args, amqp_url=None):
+    def cli(self, *args, amqp_url=None, db_url=None):
         env = dict(os.environ,
                    INKWELL_AMQP_URL=amqp_url or self.node.url,
-                   INKWELL_DB_URL=f"sqlite:{self.tmp / 'web.db'}")
+                   INKWELL_DB_URL=db_url or f"sqlite:{self.tmp / 'web.db'}")
         done = subprocess.run([str(CLI_BIN), *args], env=env, capture_output=True, text=True,
                               timeout=60)
         return done.returncode, done.stdout, done.stderr
@@ -66,6 +66,29 @@ class CliTest(harness.IntegrationCase):
         self.assertIn("email.dead", out)
         self.assertIn("email.retry.5s", out)
         self.assertIn("outbox    0 pending", out)
+
+    def test_1b_db_status_and_migrate(self):
+        # The running web service's database is up to date.
+        code, out, err = self.cli("db", "status")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("engine    sqlite", out)
+        self.assertIn("(up to date)", out)
+        # A database that does not exist yet: version 0, pending; migrate creates it.
+        fresh = f"sqlite:{self.tmp / 'fresh.db'}"
+        code, out, err = self.cli("db", "status", db_url=fresh)
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("schema    version 0 of ", out)
+        self.assertFalse((self.tmp / "fresh.db").exists(), "status must not create the database")
+        code, out, err = self.cli("db", "migrate", db_url=fresh)
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("migrated sqlite schema from version 0 to ", out)
+        code, out, err = self.cli("db", "status", db_url=fresh)
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("(up to date)", out)
+        # A malformed URL: a clear error, exit 1.
+        code, out, err = self.cli("db", "status", db_url="oracle://x")
+        self.assertEqual(code, 1)
+        self.assertIn("unknown scheme 'oracle'", err)
 
     def test_2_status_fails_when_broker_unreachable(self):
         code, out, _ = self.cli("status", amqp_url=f"amqp://guest:guest@127.0.0.1:{harness.free_port()}/")
