@@ -54,7 +54,16 @@ int Status(const std::string& amqp_url, const std::string& db_url) {
       }
     }
   }
-  auto store = db::OpenStore(db_url);
+  // Read-only: a database whose schema is behind is reported, not migrated (that is
+  // `inkwell db migrate`'s job, or inkwell-web's at start).
+  auto schema = db::ReadSchemaStatus(db_url);
+  if (schema && schema->current < schema->latest) {
+    std::cout << "outbox    UNAVAILABLE  the " << schema->engine << " schema is at version "
+              << schema->current << " of " << schema->latest
+              << "; run `inkwell db migrate` or start inkwell-web\n";
+    return kFailed;
+  }
+  auto store = schema ? db::OpenStore(db_url, 1) : tl::unexpected(schema.error());
   auto backlog = store ? (*store)->Backlog() : tl::unexpected(store.error());
   if (!backlog) {
     std::cout << "outbox    UNAVAILABLE  " << backlog.error().message << "\n";
