@@ -130,9 +130,9 @@ core::Result<void> MysqlConnection::ConfigureSession(const ConnectOptions& optio
   // 0 disables the limit on both servers. MySQL's max_execution_time covers SELECT only.
   const long long timeout_ms = std::max<long long>(0, options.statement_timeout.count());
   if (mariadb_connection(mysql_.get())) {
-    const std::string milliseconds = std::to_string(1000 + timeout_ms % 1000).substr(1);
+    const std::string fraction = std::to_string(1000 + timeout_ms % 1000).substr(1);
     settings +=
-        ", SESSION max_statement_time=" + std::to_string(timeout_ms / 1000) + "." + milliseconds;
+        ", SESSION max_statement_time=" + std::to_string(timeout_ms / 1000) + "." + fraction;
   } else {
     settings += ", SESSION max_execution_time=" + std::to_string(timeout_ms);
   }
