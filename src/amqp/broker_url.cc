@@ -2,37 +2,17 @@
 
 #include <charconv>
 
+#include "core/percent_decode.h"
+
 namespace inkwell::amqp {
 namespace {
 
 using core::ErrorCode;
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 core::Result<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) {
-      return core::Fail(ErrorCode::kInvalidArgument, "INKWELL_AMQP_URL: incomplete %-escape");
-    }
-    const int high = HexValue(text[i + 1]);
-    const int low = HexValue(text[i + 2]);
-    if (high < 0 || low < 0) {
-      return core::Fail(ErrorCode::kInvalidArgument, "INKWELL_AMQP_URL: bad %-escape");
-    }
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
+  auto decoded = core::PercentDecode(text);
+  if (!decoded) return core::Fail(ErrorCode::kInvalidArgument, "INKWELL_AMQP_URL: bad %-escape");
+  return std::move(*decoded);
 }
 
 }  // namespace

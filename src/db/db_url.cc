@@ -3,6 +3,8 @@
 #include <charconv>
 #include <optional>
 
+#include "core/percent_decode.h"
+
 namespace inkwell::db {
 namespace {
 
@@ -11,31 +13,6 @@ using core::ErrorCode;
 core::Error BadUrl(std::string_view why, std::string_view form) {
   return core::Error{ErrorCode::kInvalidArgument,
                      "INKWELL_DB_URL: " + std::string(why) + "; expected " + std::string(form)};
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes text; nullopt on a malformed escape.
-std::optional<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int high = HexValue(text[i + 1]);
-    const int low = HexValue(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out.push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  return out;
 }
 
 }  // namespace
@@ -91,7 +68,7 @@ core::Result<DbUrl> ParseDbUrl(std::string_view url) {
   if (slash == std::string_view::npos || slash + 1 == rest.size()) {
     return tl::unexpected(BadUrl("the database name is missing", form));
   }
-  auto database = PercentDecode(rest.substr(slash + 1));
+  auto database = core::PercentDecode(rest.substr(slash + 1));
   if (!database || database->find('/') != std::string::npos) {
     return tl::unexpected(BadUrl("the database name is malformed", form));
   }
@@ -103,9 +80,10 @@ core::Result<DbUrl> ParseDbUrl(std::string_view url) {
     const std::string_view credentials = authority.substr(0, at);
     authority = authority.substr(at + 1);
     const std::size_t colon = credentials.find(':');
-    auto user = PercentDecode(credentials.substr(0, colon));
-    auto password = colon == std::string_view::npos ? std::optional<std::string>("")
-                                                     : PercentDecode(credentials.substr(colon + 1));
+    auto user = core::PercentDecode(credentials.substr(0, colon));
+    auto password = colon == std::string_view::npos
+                        ? std::optional<std::string>("")
+                        : core::PercentDecode(credentials.substr(colon + 1));
     if (!user || !password) {
       return tl::unexpected(BadUrl("a malformed %-escape in the user or password", form));
     }

@@ -2,36 +2,15 @@
 
 #include <cctype>
 
+#include "core/percent_decode.h"
+
 namespace inkwell::http {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 core::Result<std::string> UrlDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= text.size() || HexValue(text[i + 1]) < 0 || HexValue(text[i + 2]) < 0) {
-        return core::Fail(core::ErrorCode::kInvalidArgument, "malformed %-escape in form data");
-      }
-      out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
-      i += 2;
-    } else {
-      out += c;
-    }
+  auto decoded = core::PercentDecode(text, /*plus_is_space=*/true);
+  if (!decoded) {
+    return core::Fail(core::ErrorCode::kInvalidArgument, "malformed %-escape in form data");
   }
-  return out;
+  return std::move(*decoded);
 }
 
 core::Result<std::map<std::string, std::string>> ParseForm(std::string_view text) {
