@@ -25,4 +25,11 @@ core::Result<std::unique_ptr<MailSender>> MakeMailSender(const MailUrl& url,
   return core::Fail(core::ErrorCode::kInternal, "MakeMailSender: unknown mail URL scheme");
 }
 
+std::vector<core::Result<void>> MailSender::SendAll(std::span<const MimeMessage> messages) {
+  std::vector<core::Result<void>> results;
+  results.reserve(messages.size());
+  for (const MimeMessage& message : messages) results.push_back(Send(message));
+  return results;
+}
+
 }  // namespace inkwell::mail

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "core/error.h"
 #include "mail/mail_url.h"
@@ -20,11 +22,15 @@ class MailSender {
   // the maildir file fsynced. Fails with kUnavailable on a lost connection or a
   // 4xx reply (try again later), kInvalidArgument on a 5xx reply (never will).
   virtual core::Result<void> Send(const MimeMessage& message) = 0;
+  // Sends several messages, each with Send's meaning, and returns one result per message in
+  // order. SmtpSender pipelines them over its connection (RFC 2920); this default sends one
+  // after another.
+  virtual std::vector<core::Result<void>> SendAll(std::span<const MimeMessage> messages);
 };
 
 // Makes the sender that url names: a MaildirSender (creating the maildir's folders) or an
-// SmtpSender whose connect and whole-send timeouts are timeout. Fails with kUnavailable if the
-// maildir cannot be created, kInternal if libcurl cannot be initialised. One call per worker
+// SmtpSender that waits at most timeout for each exchange with the server. Fails with
+// kUnavailable if the maildir cannot be created. One call per worker
 // thread for SMTP; the caller owns the result.
 core::Result<std::unique_ptr<MailSender>> MakeMailSender(const MailUrl& url,
                                                          std::chrono::seconds timeout);
