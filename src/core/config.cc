@@ -59,7 +59,7 @@ Config LoadConfig(Service service, int argc, char** argv) {
   std::string quorum = EnvOr("INKWELL_QUORUM", "0");
   std::string io_threads = EnvOr("INKWELL_IO_THREADS", "1");
   std::string hash_threads = EnvOr("INKWELL_HASH_THREADS", "0");
-  std::string prefetch = EnvOr("INKWELL_PREFETCH", is_logd ? "500" : "32");
+  std::string prefetch = EnvOr("INKWELL_PREFETCH", is_logd ? "500" : "128");
   std::string workers = EnvOr("INKWELL_MAIL_WORKERS", "4");
   std::string smtp_timeout = EnvOr("INKWELL_SMTP_TIMEOUT", "30");
   std::string log_dir = EnvOr("INKWELL_LOG_DIR", config.log_dir);

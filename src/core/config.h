@@ -37,7 +37,7 @@ struct Config {
   // INKWELL_PASSWORD_HASH=min: libsodium's MIN argon2id limits, for load tests only. Refused
   // unless INKWELL_BENCHMARK=1 says this is a benchmark or a test.
   bool is_weak_password_hash = false;
-  std::uint16_t prefetch = 32;   // INKWELL_PREFETCH (mailer; logd defaults to 500)
+  std::uint16_t prefetch = 128;  // INKWELL_PREFETCH (mailer; logd defaults to 500)
   unsigned mail_workers = 4;     // INKWELL_MAIL_WORKERS (mailer: parallel SMTP connections)
   std::chrono::seconds smtp_timeout{30};  // INKWELL_SMTP_TIMEOUT (mailer)
   std::string log_dir = "var/log";                     // INKWELL_LOG_DIR (logd)

@@ -4,6 +4,7 @@
 
 #include "contracts/email_request.h"
 #include "core/log.h"
+#include "core/traceparent.h"
 #include "mailer/email_renderer.h"
 
 namespace inkwell::mailer {
@@ -52,40 +53,81 @@ MailerCounters::MailerCounters(core::Metrics& metrics)
       replies_none(metrics.AddCounter("inkwell_smtp_replies_total", "Mail server replies by class",
                                       R"(class="none")")) {}
 
-Disposition EmailHandler::Handle(const amqp::Message& message) {
+tl::expected<mail::MimeMessage, Disposition> EmailHandler::Prepare(const amqp::Message& message) {
   if (!IsJsonContentType(message.content_type)) {
-    return Disposition{Action::kDeadLetter,
-                       "content type '" + message.content_type + "' is not application/json"};
+    return tl::unexpected(Disposition{
+        Action::kDeadLetter, "content type '" + message.content_type + "' is not application/json"});
   }
   auto request = contracts::ParseEmailRequest(message.body);
-  if (!request) return DispositionFor(tl::unexpected(request.error()));
+  if (!request) return tl::unexpected(DispositionFor(tl::unexpected(request.error())));
 
   if (!message.message_id.empty()) {
     auto is_known = delivery_log_.Contains(message.message_id);
     // Our own store failing says nothing about the message: try it again later.
-    if (!is_known) return Disposition{Action::kRetryLater, is_known.error().message};
+    if (!is_known) return tl::unexpected(Disposition{Action::kRetryLater, is_known.error().message});
     if (*is_known) {
       counters_.duplicates.Increment();
       core::LogInfo("duplicate message acked without sending", {{"message_id", message.message_id}});
-      return Disposition{Action::kAck, "duplicate"};
+      return tl::unexpected(Disposition{Action::kAck, "duplicate"});
     }
   }
   auto rendered = RenderEmail(*request, templates_, from_, message.message_id);
-  if (!rendered) return DispositionFor(tl::unexpected(rendered.error()));
+  if (!rendered) return tl::unexpected(DispositionFor(tl::unexpected(rendered.error())));
+  return std::move(*rendered);
+}
+
+Disposition EmailHandler::Handle(const amqp::Message& message) {
+  const amqp::Message* one[] = {&message};
+  return std::move(HandleAll(one).front());
+}
+
+std::vector<Disposition> EmailHandler::HandleAll(std::span<const amqp::Message* const> messages) {
+  std::vector<Disposition> dispositions(messages.size());
+  std::vector<mail::MimeMessage> to_send;
+  std::vector<size_t> sent_from;  // for each of to_send: its index in messages
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const core::TraceScope trace(core::TraceIdOf(messages[i]->Header("traceparent")));
+    try {
+      auto prepared = Prepare(*messages[i]);
+      if (!prepared) {
+        dispositions[i] = std::move(prepared.error());
+        continue;
+      }
+      to_send.push_back(std::move(*prepared));
+      sent_from.push_back(i);
+    } catch (const std::exception& exception) {
+      // A bug costs this message (it goes to email.dead with the reason), not its batch.
+      core::LogError("rendering a message threw",
+                     {{"message_id", messages[i]->message_id}, {"error", exception.what()}});
+      dispositions[i] = Disposition{Action::kDeadLetter, std::string("internal error: ") + exception.what()};
+    }
+  }
+  if (to_send.empty()) return dispositions;
 
   const auto started = std::chrono::system_clock::now();
   const auto started_steady = std::chrono::steady_clock::now();
-  const core::Result<void> sent = sender_->Send(*rendered);
-  core::Log::Span("smtp reply", core::TraceScope::Current(), started,
-                  std::chrono::steady_clock::now() - started_steady,
-                  {{"message_id", message.message_id},
-                   {"outcome", sent ? "accepted" : sent.error().message}});
-  CountReply(sent);
-  if (!sent) return DispositionFor(sent);
-  counters_.sent.Increment();
-  // The caller records message_id before the ack: a redelivery after that is not sent again.
-  core::LogDebug("e-mail sent", {{"message_id", message.message_id}});
-  return Disposition{Action::kAck, "", message.message_id};
+  std::vector<core::Result<void>> results = sender_->SendAll(to_send);
+  const auto took = std::chrono::steady_clock::now() - started_steady;
+  for (size_t k = 0; k < sent_from.size(); ++k) {
+    const amqp::Message& message = *messages[sent_from[k]];
+    const core::Result<void>& sent = results[k];
+    const core::TraceScope trace(core::TraceIdOf(message.Header("traceparent")));
+    // In a pipelined batch each message's span covers the whole batch.
+    core::Log::Span("smtp reply", core::TraceScope::Current(), started, took,
+                    {{"message_id", message.message_id},
+                     {"batch", std::to_string(to_send.size())},
+                     {"outcome", sent ? "accepted" : sent.error().message}});
+    CountReply(sent);
+    if (!sent) {
+      dispositions[sent_from[k]] = DispositionFor(sent);
+      continue;
+    }
+    counters_.sent.Increment();
+    // The caller records message_id before the ack: a redelivery after that is not sent again.
+    core::LogDebug("e-mail sent", {{"message_id", message.message_id}});
+    dispositions[sent_from[k]] = Disposition{Action::kAck, "", message.message_id};
+  }
+  return dispositions;
 }
 
 }  // namespace inkwell::mailer

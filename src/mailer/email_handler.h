@@ -1,7 +1,9 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "amqp/message.h"
 #include "core/metrics.h"
@@ -44,8 +46,15 @@ class EmailHandler {
         counters_(counters) {}
 
   Disposition Handle(const amqp::Message& message);
+  // Handles several messages at once, one disposition per message in order: each is checked and
+  // rendered as Handle does, then the ones to send go out together through the sender's SendAll
+  // (pipelined over one SMTP connection). A message that throws while being rendered is
+  // dead-lettered alone.
+  std::vector<Disposition> HandleAll(std::span<const amqp::Message* const> messages);
 
  private:
+  // The rendered e-mail, or the disposition that ends the message without sending.
+  tl::expected<mail::MimeMessage, Disposition> Prepare(const amqp::Message& message);
   void CountReply(const core::Result<void>& sent);
 
   std::unique_ptr<mail::MailSender> sender_;

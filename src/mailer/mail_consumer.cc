@@ -11,6 +11,8 @@ namespace inkwell::mailer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// The most messages one worker takes at once to send pipelined over its SMTP connection.
+constexpr size_t kMaxBatch = 16;
 constexpr char kAttemptsHeader[] = "x-inkwell-attempts";
 constexpr char kReasonHeader[] = "x-inkwell-reason";
 constexpr char kFailedAtHeader[] = "x-inkwell-failed-at";
@@ -79,47 +81,71 @@ void MailConsumer::Shutdown() {
 
 void MailConsumer::Work(EmailHandler& handler) {
   for (;;) {
-    Job job;
+    // A fair share of what is waiting, so one worker's SMTP connection carries a pipelined batch
+    // while the others carry theirs; a single waiting message goes out alone, at once.
+    std::vector<Job> batch;
     {
       std::unique_lock lock(mutex_);
       job_ready_.wait(lock, [this] { return is_stopping_workers_ || !jobs_.empty(); });
       if (jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    const core::TraceScope trace(core::TraceIdOf(job.message.Header("traceparent")));
-    core::Log::Span("mailer receive", core::TraceScope::Current(), job.received_at,
-                    Clock::now() - job.received_steady,
-                    {{"message_id", job.message.message_id},
-                     {"redelivered", job.is_redelivered ? "true" : "false"}});
-    const std::string& message_id = job.message.message_id;
-    bool is_other_copy_unrecorded = false;
-    if (!message_id.empty()) {
-      std::lock_guard lock(mutex_);
-      is_other_copy_unrecorded = !unrecorded_ids_.insert(message_id).second;
-    }
-    Disposition disposition;
-    if (is_other_copy_unrecorded) {
-      // Not acked as a duplicate: the other copy may still fail, or belong to a lost connection.
-      disposition = Disposition{Action::kRetryLater, "another copy of this message is being delivered"};
-    } else {
-      try {
-        disposition = handler.Handle(job.message);
-      } catch (const std::exception& exception) {
-        // A bug costs this message (it goes to email.dead with the reason), never the process.
-        core::LogError("handling a message threw",
-                       {{"message_id", message_id}, {"error", exception.what()}});
-        disposition = Disposition{Action::kDeadLetter, std::string("internal error: ") + exception.what()};
+      const size_t share = std::clamp<size_t>(jobs_.size() / std::max<size_t>(handlers_.size(), 1), 1,
+                                              kMaxBatch);
+      for (size_t i = 0; i < share; ++i) {
+        batch.push_back(std::move(jobs_.front()));
+        jobs_.pop_front();
       }
-      if (!message_id.empty() && disposition.record_before_ack.empty()) {
+    }
+    std::vector<Disposition> dispositions(batch.size());
+    std::vector<const amqp::Message*> to_handle;
+    std::vector<size_t> handled;  // for each of to_handle: its index in batch
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Job& job = batch[i];
+      const core::TraceScope trace(core::TraceIdOf(job.message.Header("traceparent")));
+      core::Log::Span("mailer receive", core::TraceScope::Current(), job.received_at,
+                      Clock::now() - job.received_steady,
+                      {{"message_id", job.message.message_id},
+                       {"redelivered", job.is_redelivered ? "true" : "false"}});
+      const std::string& message_id = job.message.message_id;
+      bool is_other_copy_unrecorded = false;
+      if (!message_id.empty()) {
         std::lock_guard lock(mutex_);
-        unrecorded_ids_.erase(message_id);  // not sent: nothing to record
+        is_other_copy_unrecorded = !unrecorded_ids_.insert(message_id).second;
+      }
+      if (is_other_copy_unrecorded) {
+        // Not acked as a duplicate: the other copy may still fail, or belong to a lost connection.
+        dispositions[i] = Disposition{Action::kRetryLater, "another copy of this message is being delivered"};
+        continue;
+      }
+      to_handle.push_back(&job.message);
+      handled.push_back(i);
+    }
+    if (!to_handle.empty()) {
+      std::vector<Disposition> outcomes;
+      try {
+        outcomes = handler.HandleAll(to_handle);
+      } catch (const std::exception& exception) {
+        // A bug costs these messages (they go to email.dead with the reason), never the process.
+        core::LogError("handling messages threw", {{"error", exception.what()}});
+        outcomes.assign(to_handle.size(),
+                        Disposition{Action::kDeadLetter, std::string("internal error: ") + exception.what()});
+      }
+      std::lock_guard lock(mutex_);
+      for (size_t k = 0; k < handled.size(); ++k) {
+        Disposition& disposition = dispositions[handled[k]];
+        disposition = std::move(outcomes[k]);
+        const std::string& message_id = batch[handled[k]].message.message_id;
+        if (!message_id.empty() && disposition.record_before_ack.empty()) {
+          unrecorded_ids_.erase(message_id);  // not sent: nothing to record
+        }
       }
     }
     {
       std::lock_guard lock(mutex_);
-      completions_.push_back(
-          Completion{job.generation, job.delivery_tag, std::move(disposition), std::move(job.message)});
+      for (size_t i = 0; i < batch.size(); ++i) {
+        Job& job = batch[i];
+        completions_.push_back(
+            Completion{job.generation, job.delivery_tag, std::move(dispositions[i]), std::move(job.message)});
+      }
     }
     wake_.Signal();
   }

@@ -26,7 +26,7 @@ namespace inkwell::mailer {
 
 struct ConsumerOptions {
   std::chrono::seconds heartbeat{10};
-  std::uint16_t prefetch = 32;
+  std::uint16_t prefetch = 128;
   amqp::TopologyOptions topology;
   // How long shutdown waits for in-flight sends before closing (they are then redelivered).
   std::chrono::seconds drain_timeout{20};

@@ -83,7 +83,7 @@ TEST_F(LoadConfigTest, UsesDefaultsWithoutEnvironmentOrFlags) {
   EXPECT_FALSE(web.is_quorum);
   EXPECT_EQ(web.io_threads, 1U);
   EXPECT_GE(web.hash_threads, 1U);
-  EXPECT_EQ(mailer.prefetch, 32);
+  EXPECT_EQ(mailer.prefetch, 128);
   EXPECT_EQ(mailer.mail_workers, 4U);
   EXPECT_EQ(mailer.smtp_timeout, seconds(30));
 }

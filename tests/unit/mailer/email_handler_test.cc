@@ -210,5 +210,51 @@ TEST_F(EmailHandlerTest, LegacyBodyIsSentAsWelcomeWithMessage) {
   EXPECT_NE(sender_->sent()[0].text.find("Hello from the old system"), std::string::npos);
 }
 
+
+TEST_F(EmailHandlerTest, HandleAllDecidesEachMessageOfABatchInOrder) {
+  ASSERT_TRUE(log_.Record("m-4"));  // delivered before: a duplicate now
+  amqp::Message wrong_type = WelcomeEmailDelivery("bob@example.org", "m-2");
+  wrong_type.content_type = "text/plain";
+  const amqp::Message ada = WelcomeEmailDelivery("ada@example.org", "m-1");
+  const amqp::Message grace = WelcomeEmailDelivery("grace@example.org", "m-3");
+  const amqp::Message again = WelcomeEmailDelivery("cy@example.org", "m-4");
+  const amqp::Message dee = WelcomeEmailDelivery("dee@example.org", "m-5");
+  const amqp::Message* batch[] = {&ada, &wrong_type, &grace, &again, &dee};
+  sender_->FailNextWith(core::ErrorCode::kUnavailable);  // the first one sent: ada's
+
+  const std::vector<Disposition> dispositions = handler_->HandleAll(batch);
+
+  ASSERT_EQ(dispositions.size(), 5U);
+  EXPECT_EQ(dispositions[0].action, Action::kRetryLater);
+  EXPECT_TRUE(dispositions[0].record_before_ack.empty());
+  EXPECT_EQ(dispositions[1].action, Action::kDeadLetter);
+  EXPECT_NE(dispositions[1].reason.find("text/plain"), std::string::npos);
+  EXPECT_EQ(dispositions[2].action, Action::kAck);
+  EXPECT_EQ(dispositions[2].record_before_ack, "m-3");
+  EXPECT_EQ(dispositions[3].action, Action::kAck);
+  EXPECT_EQ(dispositions[3].reason, "duplicate");
+  EXPECT_TRUE(dispositions[3].record_before_ack.empty());
+  EXPECT_EQ(dispositions[4].record_before_ack, "m-5");
+  EXPECT_EQ(sender_->attempts(), 3) << "ada, grace and dee; not the wrong type nor the duplicate";
+  const auto sent = sender_->sent();
+  ASSERT_EQ(sent.size(), 2U);
+  EXPECT_EQ(sent[0].to, "grace@example.org");
+  EXPECT_EQ(sent[1].to, "dee@example.org");
+  EXPECT_EQ(counters_.sent.Value(), 2);
+  EXPECT_EQ(counters_.duplicates.Value(), 1);
+}
+
+TEST_F(EmailHandlerTest, HandleAllWithNothingToSendLeavesTheSenderAlone) {
+  amqp::Message bad = WelcomeEmailDelivery("ada@example.org");
+  bad.body = "not json";
+  const amqp::Message* batch[] = {&bad};
+
+  const std::vector<Disposition> dispositions = handler_->HandleAll(batch);
+
+  ASSERT_EQ(dispositions.size(), 1U);
+  EXPECT_EQ(dispositions[0].action, Action::kDeadLetter);
+  EXPECT_EQ(sender_->attempts(), 0);
+}
+
 }  // namespace
 }  // namespace inkwell::mailer
