@@ -3,6 +3,8 @@
 #include <array>
 #include <random>
 
+#include "core/log.h"
+
 namespace inkwell::db {
 namespace {
 
@@ -129,6 +131,18 @@ core::Result<void> SqliteStore::InTransaction(const char* begin,
     return committed;
   }
   return {};
+}
+
+core::Result<void> SqliteStore::InUnsyncedTransaction(const std::function<core::Result<void>()>& body) {
+  if (auto relaxed = database_.Execute("PRAGMA synchronous=NORMAL"); !relaxed) return relaxed;
+  auto result = InTransaction("BEGIN IMMEDIATE", body);
+  // Every other commit on this connection must stay durable: restoring is not optional.
+  if (auto restored = database_.Execute("PRAGMA synchronous=FULL"); !restored) {
+    core::LogError("restoring synchronous=FULL failed", {{"error", restored.error().message}});
+    return core::Fail(core::ErrorCode::kInternal,
+                      "SQLite: restoring synchronous=FULL failed: " + restored.error().message);
+  }
+  return result;
 }
 
 core::Result<void> SqliteStore::Write(const std::function<core::Result<void>()>& write) {

@@ -93,6 +93,11 @@ class SqliteStore final : public Store {
   static std::int64_t NowMs();  // Unix time in milliseconds
   // kInvalidArgument for a negative offset or limit (SQLite would read -1 as "no limit").
   static core::Result<void> CheckPaging(std::int64_t offset, std::int64_t limit);
+  // Like InTransaction, but its commit does not wait for fsync (synchronous=NORMAL for this
+  // transaction only; the next durable commit makes it durable too). Only for the relay's
+  // bookkeeping, whose loss in a power cut means rows published again, which the mailer's
+  // de-duplication absorbs; never for what a client was told succeeded. The caller holds mutex_.
+  core::Result<void> InUnsyncedTransaction(const std::function<core::Result<void>()>& body);
   // Runs body between `begin` (BEGIN or BEGIN IMMEDIATE) and COMMIT, rolling back if it fails.
   // The caller holds mutex_.
   core::Result<void> InTransaction(const char* begin,

@@ -33,8 +33,10 @@ core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutbox(std::size_t limi
   std::lock_guard lock(mutex_);
   std::vector<OutboxRow> claimed;
   // Select and claim in one write transaction: BEGIN IMMEDIATE takes the database's write lock
-  // first, so a store in another process cannot select the same rows in between.
-  auto done = InTransaction("BEGIN IMMEDIATE", [&]() -> core::Result<void> {
+  // first, so a store in another process cannot select the same rows in between. Unsynced: a
+  // claim lost in a power cut only lets the row be published again (the mailer drops the copy),
+  // and an fsync here would sit between every registration and its e-mail.
+  auto done = InUnsyncedTransaction([&]() -> core::Result<void> {
     const std::int64_t now = NowMs();
     auto rows = SelectOutbox(
         "sent_at_ms IS NULL AND next_attempt_at_ms <= ?1"
@@ -69,7 +71,8 @@ core::Result<std::vector<OutboxRow>> SqliteStore::FailingOutbox(std::size_t limi
 core::Result<void> SqliteStore::MarkOutboxSent(std::span<const std::int64_t> ids) {
   if (ids.empty()) return {};
   std::lock_guard lock(mutex_);
-  return InTransaction("BEGIN IMMEDIATE", [&]() -> core::Result<void> {
+  // Unsynced, like the claim: a mark lost in a power cut means one more publish of the row.
+  return InUnsyncedTransaction([&]() -> core::Result<void> {
     auto update = database_.Prepare(
         "UPDATE outbox SET sent_at_ms = ?, attempts = attempts + 1,"
         " last_error = NULL WHERE id = ?");
