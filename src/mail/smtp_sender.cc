@@ -256,6 +256,10 @@ std::vector<core::Result<void>> SmtpSender::SendAll(std::span<const MimeMessage>
   };
   if (messages.empty()) return {};
 
+  // Each exchange gets the timeout, and a whole batch at most four of them, so that a server
+  // that answers slowly but just in time cannot hold a batch anywhere near the broker's
+  // consumer delivery timeout.
+  const auto batch_deadline = Clock::now() + 4 * state.timeout;
   for (int attempt = 0;; ++attempt) {
     const bool is_reused = state.kept && !state.kept->IsStale();
     if (!is_reused) {
@@ -297,7 +301,7 @@ std::vector<core::Result<void>> SmtpSender::SendAll(std::span<const MimeMessage>
         queued.pop_front();
       } while (state.can_pipeline && !queued.empty());
 
-      const auto deadline = state.Deadline();
+      const auto deadline = std::min(state.Deadline(), batch_deadline);
       if (auto wrote = connection.Write(out, deadline); !wrote) {
         broken = state.Unavailable(StepName(awaited.front().kind), wrote.error());
         break;
