@@ -7,6 +7,8 @@
 
 #include <cctype>
 
+#include "db/sql_shapes.h"
+
 namespace inkwell::db {
 
 using core::ErrorCode;
@@ -22,40 +24,14 @@ std::string EmailKey(const std::string& email) {
   return key;
 }
 
-constexpr const char* kUserColumns =
-    "SELECT users.id, users.name, users.email, users.password_hash,"
-    " CASE WHEN users.confirmed_at_ms IS NULL THEN 0 ELSE 1 END, users.created_at_ms"
-    " FROM users ";
-
-constexpr const char* kPageColumns =
-    "SELECT pages.id, pages.slug, pages.title, pages.body, pages.author_id, users.name,"
-    " pages.created_at_ms, pages.updated_at_ms FROM pages JOIN users ON users.id = "
-    "pages.author_id ";
-
-constexpr const char* kPostColumns =
-    "SELECT posts.id, posts.title, posts.body, posts.is_published, posts.author_id, users.name,"
-    " posts.created_at_ms, posts.updated_at_ms,"
-    " (SELECT COUNT(*) FROM comments WHERE comments.post_id = posts.id)"
-    " FROM posts JOIN users ON users.id = posts.author_id ";
-
-constexpr const char* kCommentColumns =
-    "SELECT comments.id, comments.post_id, comments.author_id, users.name, comments.body,"
-    " comments.created_at_ms FROM comments JOIN users ON users.id = comments.author_id ";
-
-User UserFrom(const SqlRow& row) {
-  return User{row.Int(0), row.Text(1), row.Text(2), row.Text(3), row.Int(4) != 0, row.Int(5)};
-}
-Page PageFrom(const SqlRow& row) {
-  return Page{row.Int(0), row.Text(1), row.Text(2), row.Text(3),
-              row.Int(4), row.Text(5), row.Int(6),  row.Int(7)};
-}
-Post PostFrom(const SqlRow& row) {
-  return Post{row.Int(0),  row.Text(1), row.Text(2), row.Int(3) != 0, row.Int(4),
-              row.Text(5), row.Int(6),  row.Int(7),  row.Int(8)};
-}
-Comment CommentFrom(const SqlRow& row) {
-  return Comment{row.Int(0), row.Int(1), row.Int(2), row.Text(3), row.Text(4), row.Int(5)};
-}
+using sql_shapes::kCommentColumns;
+using sql_shapes::kPageColumns;
+using sql_shapes::kPostColumns;
+using sql_shapes::kUserColumns;
+constexpr auto UserFrom = sql_shapes::UserFrom<SqlRow>;
+constexpr auto PageFrom = sql_shapes::PageFrom<SqlRow>;
+constexpr auto PostFrom = sql_shapes::PostFrom<SqlRow>;
+constexpr auto CommentFrom = sql_shapes::CommentFrom<SqlRow>;
 
 // The first row of a query as T, or nullopt.
 template <typename T>

@@ -1,15 +1,15 @@
 // SqliteStore: users, e-mail confirmation and sessions.
 #include "db/sqlite_store.h"
 
+#include "db/sql_shapes.h"
+
 namespace inkwell::db {
 
 using core::ErrorCode;
 
 namespace {
 
-constexpr const char* kUserColumns =
-    "SELECT users.id, users.name, users.email, users.password_hash,"
-    " users.confirmed_at_ms IS NOT NULL, users.created_at_ms FROM users ";
+using sql_shapes::kUserColumns;
 
 }  // namespace
 
@@ -21,8 +21,7 @@ core::Result<std::optional<User>> SqliteStore::SelectUser(const char* condition,
   auto has_row = select->Step();
   if (!has_row) return tl::unexpected(has_row.error());
   if (!*has_row) return std::optional<User>();
-  return User{select->Int(0),  select->Text(1),     select->Text(2),
-              select->Text(3), select->Int(4) != 0, select->Int(5)};
+  return sql_shapes::UserFrom(*select);
 }
 
 core::Result<std::int64_t> SqliteStore::CreateUser(

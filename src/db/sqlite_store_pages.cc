@@ -1,21 +1,16 @@
 // SqliteStore: pages, addressed by slug.
 #include "db/sqlite_store.h"
 
+#include "db/sql_shapes.h"
+
 namespace inkwell::db {
 
 using core::ErrorCode;
 
 namespace {
 
-constexpr const char* kPageColumns =
-    "SELECT pages.id, pages.slug, pages.title, pages.body, pages.author_id, users.name,"
-    " pages.created_at_ms, pages.updated_at_ms FROM pages JOIN users ON users.id = "
-    "pages.author_id ";
-
-Page PageFrom(const SqliteDatabase::Statement& row) {
-  return Page{row.Int(0), row.Text(1), row.Text(2), row.Text(3),
-              row.Int(4), row.Text(5), row.Int(6),  row.Int(7)};
-}
+using sql_shapes::kPageColumns;
+constexpr auto PageFrom = sql_shapes::PageFrom<SqliteDatabase::Statement>;
 
 core::Error SlugTaken(const std::string& slug) {
   return core::Error{ErrorCode::kConflict, "the slug '" + slug + "' is taken"};

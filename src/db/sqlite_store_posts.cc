@@ -1,30 +1,18 @@
 // SqliteStore: posts (published or draft) and their comments.
 #include "db/sqlite_store.h"
 
+#include "db/sql_shapes.h"
+
 namespace inkwell::db {
 
 using core::ErrorCode;
 
 namespace {
 
-constexpr const char* kPostColumns =
-    "SELECT posts.id, posts.title, posts.body, posts.is_published, posts.author_id, users.name,"
-    " posts.created_at_ms, posts.updated_at_ms,"
-    " (SELECT COUNT(*) FROM comments WHERE comments.post_id = posts.id)"
-    " FROM posts JOIN users ON users.id = posts.author_id ";
-
-constexpr const char* kCommentColumns =
-    "SELECT comments.id, comments.post_id, comments.author_id, users.name, comments.body,"
-    " comments.created_at_ms FROM comments JOIN users ON users.id = comments.author_id ";
-
-Post PostFrom(const SqliteDatabase::Statement& row) {
-  return Post{row.Int(0),  row.Text(1), row.Text(2), row.Int(3) != 0, row.Int(4),
-              row.Text(5), row.Int(6),  row.Int(7),  row.Int(8)};
-}
-
-Comment CommentFrom(const SqliteDatabase::Statement& row) {
-  return Comment{row.Int(0), row.Int(1), row.Int(2), row.Text(3), row.Text(4), row.Int(5)};
-}
+using sql_shapes::kCommentColumns;
+using sql_shapes::kPostColumns;
+constexpr auto PostFrom = sql_shapes::PostFrom<SqliteDatabase::Statement>;
+constexpr auto CommentFrom = sql_shapes::CommentFrom<SqliteDatabase::Statement>;
 
 core::Error NoPost(std::int64_t id) {
   return core::Error{ErrorCode::kNotFound, "no post " + std::to_string(id)};
