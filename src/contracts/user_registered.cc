@@ -3,8 +3,11 @@
 #include <nlohmann/json.hpp>
 
 namespace inkwell::contracts {
+namespace {
 
 using Json = nlohmann::json;
+
+}  // namespace
 
 std::string EncodeUserRegistered(const UserRegistered& event) {
   const Json body = {{"user_id", event.user_id},

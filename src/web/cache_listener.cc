@@ -90,7 +90,6 @@ CacheListener::CacheListener(amqp::BrokerUrl broker, CacheListenerOptions option
     : broker_(std::move(broker)),
       options_(std::move(options)),
       cache_(cache),
-      metrics_(metrics),
       rejected_(metrics.AddCounter("inkwell_cache_invalidations_rejected_total",
                                    "Cache invalidation messages that were "
                                    "malformed (the whole cache was cleared)")),

@@ -49,7 +49,6 @@ class CacheListener {
   amqp::BrokerUrl broker_;
   CacheListenerOptions options_;
   PageCache& cache_;
-  core::Metrics& metrics_;
   core::Counter& rejected_;    // inkwell_cache_invalidations_rejected_total
   core::Counter& reconnects_;  // inkwell_amqp_reconnects_total{connection="cache"}
   core::WakeEvent stop_;
