@@ -159,6 +159,12 @@ def cookies_from(headers):
 
 # --------------------------------------------------------------------------- RabbitMQ
 
+# A RabbitMQ node started once for the whole suite (scripts/test: var/test-rabbitmq), shared by
+# every test class that never stops, kills or restarts the broker; each such class works in a
+# vhost of its own on it. Unset: each class starts a private node of its own.
+SHARED_NODE_DIR = os.environ.get("INKWELL_TEST_RABBITMQ_DIR") or None
+
+
 class RabbitNode:
     """A private RabbitMQ node driven by scripts/rabbitmq-node."""
 
@@ -166,8 +172,30 @@ class RabbitNode:
         self.port = port or free_port()
         self._own_dir = dir is None
         self.dir = Path(dir or tempfile.mkdtemp(prefix="inkwell-rmq-"))
+        self.vhost = "/"
         self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/"
         self.start_seconds = None  # wall time of the last start
+
+    @classmethod
+    def attach(cls, dir):  # noqa: A002
+        """The node already running from `dir` (started by scripts/rabbitmq-node, which
+        records its port in DIR/node.env); raises AssertionError if it does not answer.
+        cleanup() leaves the directory alone."""
+        env_file = Path(dir) / "node.env"
+        try:
+            port = int(re.search(r"^NODE_PORT=(\d+)$", env_file.read_text(), re.M).group(1))
+        except (OSError, AttributeError) as exc:
+            raise AssertionError(f"no RabbitMQ node recorded in {env_file}: {exc!r}") from exc
+        node = cls(port=port, dir=dir)
+        if not node.status():
+            raise AssertionError(f"the RabbitMQ node in {dir} (port {port}) is not running")
+        return node
+
+    def vhost_slice(self, name):
+        """Vhost `name` on this (running) node, guest allowed everything in it: see NodeVhost.
+        rabbitmqctl add_vhost accepts a name in use, so make it unique (IntegrationCase adds
+        a random suffix to the class name)."""
+        return NodeVhost(self, name)
 
     def _run(self, *args, timeout):
         cmd = [str(NODE_SCRIPT), args[0], "--dir", str(self.dir), *args[1:]]
@@ -263,6 +291,39 @@ class RabbitNode:
         with self.channel() as ch:
             ch.confirm_delivery()
             ch.basic_publish(exchange, routing_key, body, properties, mandatory=mandatory)
+
+
+class NodeVhost(RabbitNode):
+    """One test class's slice of a node it does not own: a vhost of its own, so its exchanges,
+    queues and messages are invisible to every other class on the node. Quacks like a
+    RabbitNode (url, channel, queue_count, exists, publish, ctl, log_tail), but the broker's
+    lifecycle belongs to its owner: start() passes when the node is running, and stop(),
+    kill() and restart() raise (a class that does them sets IntegrationCase.owns_broker).
+    cleanup() deletes the vhost and everything in it."""
+
+    def __init__(self, node, name):
+        super().__init__(port=node.port, dir=node.dir)
+        self._own_dir = False
+        self.owner = node
+        self.vhost = name
+        self.url = (f"amqp://guest:guest@127.0.0.1:{node.port}/"
+                    + urllib.parse.quote(name, safe=""))
+        node.ctl("add_vhost", name)
+        node.ctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+
+    def start(self, timeout=90):
+        if not self.owner.status():
+            raise AssertionError(f"the shared RabbitMQ node in {self.dir} is down")
+        return self
+
+    def _not_ours(self, *_args, **_kwargs):
+        raise AssertionError(f"vhost {self.vhost!r} shares its node: stopping, killing or "
+                             "restarting it needs a node of the class's own (owns_broker = True)")
+
+    stop = kill = restart = _not_ours
+
+    def cleanup(self):
+        self.owner.ctl("delete_vhost", self.vhost)
 
 
 # --------------------------------------------------------------------------- SMTP
@@ -987,14 +1048,21 @@ class EventTap:
 # --------------------------------------------------------------------------- base class
 
 class IntegrationCase(unittest.TestCase):
-    """Per class: a temp dir, its own RabbitMQ node and SMTP server; services are
+    """Per class: a temp dir, RabbitMQ (below) and its own SMTP server; services are
     registered with cls.add_service() and stopped (exit 0 asserted) at class end.
-    Set INKWELL_IT_KEEP_TMP=1 to keep the temp dir (logs, DBs, node data)."""
+    Set INKWELL_IT_KEEP_TMP=1 to keep the temp dir (logs, DBs, node data).
+
+    RabbitMQ: a class with owns_broker = True (it stops, kills or restarts the broker) starts
+    a private node of its own. Any other class gets a fresh vhost of its own (cls.node is a
+    NodeVhost, deleted at class end) on the suite's shared node (INKWELL_TEST_RABBITMQ_DIR,
+    started by scripts/test) or, when none is given (a test run alone), on a private node."""
 
     needs = ("web", "mailer")  # binaries the class needs; a missing one fails the class
+    owns_broker = False  # True: the class stops/kills/restarts RabbitMQ (a private node)
 
     node = None
     smtp = None
+    broker = None  # the RabbitNode this class started (None when it uses the shared node)
 
     @classmethod
     def setUpClass(cls):
@@ -1005,9 +1073,16 @@ class IntegrationCase(unittest.TestCase):
                                     + " (set INKWELL_BUILD_DIR)")
         cls.tmp = Path(tempfile.mkdtemp(prefix=f"inkwell-it-{cls.__name__}-"))
         cls.services = []
+        cls.node = cls.broker = None
         try:
-            cls.node = RabbitNode(dir=cls.tmp / "rabbitmq")
-            cls.node.start()
+            if cls.owns_broker or not SHARED_NODE_DIR:
+                cls.broker = RabbitNode(dir=cls.tmp / "rabbitmq")
+                cls.broker.start()
+            if cls.owns_broker:
+                cls.node = cls.broker
+            else:
+                shared = cls.broker or RabbitNode.attach(SHARED_NODE_DIR)
+                cls.node = shared.vhost_slice(f"{cls.__name__}-{uuid.uuid4().hex[:8]}")
             cls.smtp = SmtpServer().start()
         except BaseException:
             cls._teardown_infra()
@@ -1038,9 +1113,15 @@ class IntegrationCase(unittest.TestCase):
         for database in list(TestDatabase._by_path.values()):
             if str(database.path).startswith(str(cls.tmp)):
                 database.cleanup()
-        if cls.node is not None:
+        if cls.node is not None and cls.node is not cls.broker:
             try:
-                cls.node.stop()
+                if cls.broker is None:  # on the shared node: drop the class's vhost
+                    cls.node.cleanup()
+            except Exception as exc:  # noqa: BLE001
+                errors.append(repr(exc))
+        if cls.broker is not None:
+            try:
+                cls.broker.stop()
             except Exception as exc:  # noqa: BLE001
                 errors.append(repr(exc))
         if not KEEP_TMP and not errors:

@@ -23,6 +23,8 @@ def unique_address(tag):
 
 
 class BrokerDownTest(harness.IntegrationCase):
+    owns_broker = True  # stops and kills RabbitMQ
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -28,6 +28,8 @@ def unique_slug(tag="c"):
 
 
 class CacheCoherenceTest(harness.IntegrationCase):
+    owns_broker = True  # stops and restarts RabbitMQ (test_3_broker_outage_...)
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -187,6 +187,8 @@ class FaultsTest(harness.IntegrationCase):
     """One node, one web service and one SMTP server for the whole class; the
     scenarios run in order (test_1_ ... test_7_) and each starts from a clean state."""
 
+    owns_broker = True  # kills and restarts RabbitMQ
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

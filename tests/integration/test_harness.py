@@ -1,6 +1,7 @@
 """Self-test of the integration harness (no inkwell binaries needed):
 scripts/rabbitmq-node start/status/stop/kill/restart with durable messages
-surviving kill -9, and the SMTP server's modes."""
+surviving kill -9, test classes sharing a node in vhosts of their own (or
+starting their own), and the SMTP server's modes."""
 
 import os
 import smtplib
@@ -55,6 +56,115 @@ class RabbitNodeTest(unittest.TestCase):
         print(f"node start after stop: {node.start_seconds:.1f}s", file=sys.stderr)
         self.assertEqual(node.queue_count("durable.q"), 5)
         self.assertIn("durable.q", node.ctl("list_queues", "name"))
+
+
+class SharedNodeTest(unittest.TestCase):
+    """Classes that never stop the broker share one node, each in a vhost of its own: on the
+    suite's node (INKWELL_TEST_RABBITMQ_DIR, as scripts/test runs it) or, run alone, on one
+    started here."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.own = None
+        if harness.SHARED_NODE_DIR:
+            cls.node = harness.RabbitNode.attach(harness.SHARED_NODE_DIR)
+        else:
+            cls.node = cls.own = harness.RabbitNode()
+            try:
+                cls.own.start()
+            except BaseException:
+                cls.own.cleanup()
+                raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.own is not None:
+            cls.own.cleanup()
+
+    def vhosts(self):
+        return set(self.node.ctl("list_vhosts", "-q", "name").split())
+
+    def probe_class(self, shared_dir, **attrs):
+        """A bare IntegrationCase (no services) set up with SHARED_NODE_DIR = shared_dir;
+        the caller runs tearDownClass."""
+        case = type("HarnessProbe", (harness.IntegrationCase,), dict(needs=(), **attrs))
+        saved = harness.SHARED_NODE_DIR
+        harness.SHARED_NODE_DIR = shared_dir
+        try:
+            case.setUpClass()
+        finally:
+            harness.SHARED_NODE_DIR = saved
+        return case
+
+    def test_attach_finds_the_running_node(self):
+        attached = harness.RabbitNode.attach(self.node.dir)
+        self.assertEqual(attached.port, self.node.port)
+        with self.assertRaises(AssertionError):
+            harness.RabbitNode.attach(self.node.dir / "nothing-here")
+
+    def test_vhosts_isolate_and_cleanup_deletes(self):
+        a = self.node.vhost_slice("harness-a")
+        b = self.node.vhost_slice("harness-b")
+        try:
+            self.assertTrue(a.url.endswith(":%d/harness-a" % self.node.port), a.url)
+            with a.channel() as ch:
+                ch.queue_declare("only.in.a", durable=True)
+            a.publish("", "only.in.a", b"m")
+            self.assertEqual(a.queue_count("only.in.a"), 1)
+            self.assertFalse(b.exists(queue="only.in.a"))
+            self.assertFalse(self.node.exists(queue="only.in.a"))
+            self.assertIn("only.in.a", self.node.ctl("list_queues", "-p", "harness-a", "name"))
+            # The broker's lifecycle is the owner's: a slice may only check that it runs.
+            self.assertIs(a.start(), a)
+            for action in (a.stop, a.kill, a.restart):
+                with self.assertRaises(AssertionError):
+                    action()
+            self.assertTrue(self.node.status())
+        finally:
+            a.cleanup()
+            b.cleanup()
+        self.assertFalse({"harness-a", "harness-b"} & self.vhosts())
+
+    def test_integration_case_on_the_shared_node(self):
+        case = self.probe_class(str(self.node.dir))
+        try:
+            self.assertIsNone(case.broker)
+            self.assertIsInstance(case.node, harness.NodeVhost)
+            self.assertEqual(case.node.port, self.node.port)
+            vhost = case.node.vhost
+            self.assertIn(vhost, self.vhosts())
+            with case.node.channel() as ch:
+                ch.queue_declare("probe.q")
+            self.assertFalse(self.node.exists(queue="probe.q"))
+        finally:
+            case.tearDownClass()
+        self.assertNotIn(vhost, self.vhosts())
+        self.assertTrue(self.node.status(), "a class's teardown stopped the shared node")
+
+    def test_integration_case_alone_and_owning_start_their_own_node(self):
+        # Run alone (no shared node): a private node, the class in a vhost on it.
+        case = self.probe_class(None)
+        try:
+            self.assertIsInstance(case.broker, harness.RabbitNode)
+            self.assertNotEqual(case.broker.port, self.node.port)
+            self.assertIsInstance(case.node, harness.NodeVhost)
+            self.assertEqual(case.node.port, case.broker.port)
+            self.assertNotIn(case.node.vhost, self.vhosts())
+        finally:
+            case.tearDownClass()
+        self.assertFalse(case.broker.status())
+        # owns_broker: a private node (a plain RabbitNode, its lifecycle the class's to drive:
+        # RabbitNodeTest tests that) even when a shared one is offered.
+        case = self.probe_class(str(self.node.dir), owns_broker=True)
+        try:
+            self.assertIs(case.node, case.broker)
+            self.assertNotIsInstance(case.node, harness.NodeVhost)
+            self.assertNotEqual(case.node.port, self.node.port)
+            self.assertTrue(case.node.status())
+        finally:
+            case.tearDownClass()
+        self.assertFalse(case.broker.status())
+        self.assertTrue(self.node.status())
 
 
 class SmtpServerTest(unittest.TestCase):

@@ -57,6 +57,8 @@ def percentile(samples, fraction):
 
 
 class LogsTest(harness.IntegrationCase):
+    owns_broker = True  # stops and restarts RabbitMQ
+
     @classmethod
     def setUpClass(cls):
         missing = [str(b) for b in (LOGD_BIN, CLI_BIN) if not b.exists()]
