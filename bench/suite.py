@@ -281,8 +281,10 @@ class Suite:
         web = self.web("web-production", self.tmp / "production.db").start()
         host, port = web.http_addr.rsplit(":", 1)
         for run in range(self.runs):
-            single = self.baseline_argon2id()
-            ideal = os.cpu_count() / (single / 1000)
+            # The machine's speed drifts (a shared VM: one hash took 120-160 ms within minutes),
+            # so the single-hash baseline brackets the run: measured right before and right
+            # after it, and the mean taken.
+            before = self.baseline_argon2id()
             probe = HealthProbe(host, int(port))
             probe.start()
             try:
@@ -290,6 +292,8 @@ class Suite:
                                              "register.lua", f"prod{run}")
             finally:
                 probe.stop()
+            single = (before + self.baseline_argon2id()) / 2
+            ideal = os.cpu_count() / (single / 1000)
             if bad:
                 raise RuntimeError(f"registration answered {bad} non-2xx responses ({errors})")
             self.add("argon2id_ms", single)
@@ -504,10 +508,11 @@ def rows(suite):
         report.Row("3. registration response at 200/s: p50", "ms", r["response_p50"], 1),
         report.Row("3. registration response at 200/s: p99", "ms", r["response_p99"], 1),
         report.Row("4. registrations, production argon2id, 10 connections", "req/s",
-                   r["production_rate"], 1, baseline_name="cores ÷ one hash",
+                   r["production_rate"], 1, baseline_name="cores ÷ one hash (before + after, mean)",
                    baseline=r["production_ideal"], target="≥ 0.9×",
                    judge=lambda row: row.median_ratio() >= 0.9),
-        report.Row("4. one argon2id hash (INTERACTIVE), one thread", "ms", r["argon2id_ms"], 1),
+        report.Row("4. one argon2id hash (INTERACTIVE), one thread, mean of before + after", "ms",
+                   r["argon2id_ms"], 1),
         report.Row("4. GET /healthz meanwhile: p99", "ms", r["healthz_p99"], 2, target="≤ 5 ms",
                    judge=lambda row: statistics.median(row.values) <= 5),
         report.Row("4. GET /healthz meanwhile: max", "ms", r["healthz_max"], 2),
