@@ -148,6 +148,7 @@ struct SmtpConnection::Impl {
     for (;;) {
       if (ssl) {
         ERR_clear_error();
+        errno = 0;
         const int got = SSL_read(ssl.get(), buffer.data(), static_cast<int>(buffer.size()));
         if (got > 0) {
           input.append(buffer.data(), static_cast<size_t>(got));
@@ -196,8 +197,17 @@ core::Result<SmtpConnection> SmtpConnection::Connect(const std::string& host, ui
     return tl::unexpected(Unavailable("resolve " + where + ": " + ::gai_strerror(status)));
   }
   const AddressList addresses(found);
-  std::string last_error = "connect: no address for " + where;
+  int addresses_left = 0;
   for (const addrinfo* address = addresses.get(); address != nullptr; address = address->ai_next) {
+    ++addresses_left;
+  }
+  std::string last_error = "connect: no address for " + where;
+  for (const addrinfo* address = addresses.get(); address != nullptr;
+       address = address->ai_next, --addresses_left) {
+    // Each address gets its share of the time left, so a blackholed first address (an IPv6
+    // route that drops packets) leaves time for the next.
+    const Deadline attempt_deadline =
+        std::chrono::steady_clock::now() + (deadline - std::chrono::steady_clock::now()) / addresses_left;
     auto impl = std::make_unique<Impl>();
     impl->fd = ::socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                         address->ai_protocol);
@@ -210,7 +220,7 @@ core::Result<SmtpConnection> SmtpConnection::Connect(const std::string& host, ui
         last_error = SystemError("connect", errno);
         continue;
       }
-      if (auto ready = WaitFor(impl->fd, POLLOUT, deadline); !ready) {
+      if (auto ready = WaitFor(impl->fd, POLLOUT, attempt_deadline); !ready) {
         last_error = "connect: " + ready.error().message;
         continue;
       }
@@ -255,6 +265,7 @@ core::Result<void> SmtpConnection::StartTls(const std::string& host, Deadline de
   }
   for (;;) {
     ERR_clear_error();
+    errno = 0;
     const int status = SSL_connect(ssl);
     if (status == 1) return {};
     const int error = SSL_get_error(ssl, status);
@@ -284,6 +295,7 @@ core::Result<void> SmtpConnection::Write(std::string_view bytes, Deadline deadli
   while (!bytes.empty()) {
     if (impl_->ssl) {
       ERR_clear_error();
+      errno = 0;
       const int chunk = static_cast<int>(std::min<size_t>(bytes.size(), 1 << 30));
       const int wrote = SSL_write(impl_->ssl.get(), bytes.data(), chunk);
       if (wrote > 0) {

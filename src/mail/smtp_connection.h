@@ -36,7 +36,9 @@ std::string DotStuffed(std::string_view message);
 // every operation is bounded by a deadline. Errors are kUnavailable and say what failed:
 // "connect 127.0.0.1:25: Connection refused", "TLS handshake: certificate verify failed ...",
 // "timed out waiting for the server", "the server closed the connection".
-// NOT thread-safe; movable.
+// Under TLS, OpenSSL writes with write(2): a server that has gone raises SIGPIPE, which the
+// process must ignore (inkwell-mailer does). The name lookup is getaddrinfo's, bounded by the
+// resolver's own timeouts rather than the deadline. NOT thread-safe; movable.
 class SmtpConnection {
  public:
   using Deadline = std::chrono::steady_clock::time_point;

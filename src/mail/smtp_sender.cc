@@ -190,14 +190,15 @@ struct SmtpSender::State {
       if (offered->starttls) {
         auto reply = Command(*opened, "STARTTLS", "STARTTLS\r\n");
         if (!reply) return tl::unexpected(reply.error());
-        if (reply->code != 220) {
+        if (reply->code == 220) {
+          if (auto tls = opened->StartTls(url.host, Deadline()); !tls) {
+            return tl::unexpected(Unavailable("STARTTLS", tls.error()));
+          }
+          offered = Hello(*opened);  // RFC 3207: forget what was offered in clear
+          if (!offered) return tl::unexpected(offered.error());
+        } else if (url.starttls == MailUrl::StartTls::kRequired) {
           return tl::unexpected(Failure(core::ErrorCode::kUnavailable, "STARTTLS", reply->Describe()));
-        }
-        if (auto tls = opened->StartTls(url.host, Deadline()); !tls) {
-          return tl::unexpected(Unavailable("STARTTLS", tls.error()));
-        }
-        offered = Hello(*opened);  // RFC 3207: forget what was offered in clear
-        if (!offered) return tl::unexpected(offered.error());
+        }  // starttls=optional and refused (454): go on in clear, as the URL allows
       } else if (url.starttls == MailUrl::StartTls::kRequired) {
         return tl::unexpected(Failure(core::ErrorCode::kUnavailable, "STARTTLS",
                                       "the server does not offer STARTTLS, and the mail URL "
@@ -256,10 +257,21 @@ std::vector<core::Result<void>> SmtpSender::SendAll(std::span<const MimeMessage>
   };
   if (messages.empty()) return {};
 
-  // Each exchange gets the timeout, and a whole batch at most four of them, so that a server
-  // that answers slowly but just in time cannot hold a batch anywhere near the broker's
-  // consumer delivery timeout.
-  const auto batch_deadline = Clock::now() + 4 * state.timeout;
+  // Each exchange gets the whole timeout (content once sent is always given time to be
+  // answered: cutting that short would report a mail the server accepts as failed, and send it
+  // twice). No new transaction starts after four timeouts, so that a server that answers slowly
+  // but just in time cannot hold a batch anywhere near the broker's consumer delivery timeout.
+  const auto last_start = Clock::now() + 4 * state.timeout;
+  // Everything that can fail or throw before a byte is sent, per message.
+  std::vector<std::string> data(messages.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    try {
+      data[i] = DotStuffed(Serialize(messages[i]));
+    } catch (const std::exception& exception) {
+      fail(i, core::Error{core::ErrorCode::kInternal,
+                          std::string("SmtpSender: encoding the message: ") + exception.what()});
+    }
+  }
   for (int attempt = 0;; ++attempt) {
     const bool is_reused = state.kept && !state.kept->IsStale();
     if (!is_reused) {
@@ -288,9 +300,11 @@ std::vector<core::Result<void>> SmtpSender::SendAll(std::span<const MimeMessage>
 
     while (!broken && (next < messages.size() || !queued.empty())) {
       // One round: write a group of commands, then read every reply to it.
+      while (next < messages.size() && results[next]) ++next;  // failed before sending
       if (queued.empty() || (state.can_pipeline && next < messages.size())) {
-        if (next < messages.size()) queue_envelope(next++);
+        if (next < messages.size() && Clock::now() < last_start) queue_envelope(next++);
       }
+      if (queued.empty()) break;  // nothing in flight, and no time left to start another
       std::string out;
       std::vector<Awaited> awaited;
       // Without PIPELINING one command per round; with it, everything queued: the previous
@@ -301,7 +315,7 @@ std::vector<core::Result<void>> SmtpSender::SendAll(std::span<const MimeMessage>
         queued.pop_front();
       } while (state.can_pipeline && !queued.empty());
 
-      const auto deadline = std::min(state.Deadline(), batch_deadline);
+      const auto deadline = state.Deadline();
       if (auto wrote = connection.Write(out, deadline); !wrote) {
         broken = state.Unavailable(StepName(awaited.front().kind), wrote.error());
         break;
@@ -334,7 +348,7 @@ std::vector<core::Result<void>> SmtpSender::SendAll(std::span<const MimeMessage>
             break;
           case Awaited::Kind::kData:
             if (reply->code == 354 && !results[index]) {
-              queued.push_front({DotStuffed(Serialize(messages[index])), {Awaited::Kind::kEnd, index}});
+              queued.push_front({std::move(data[index]), {Awaited::Kind::kEnd, index}});
             } else if (reply->code == 354) {
               // The server takes data although it refused the envelope: end it empty, then RSET.
               abandon(index);
@@ -356,7 +370,10 @@ std::vector<core::Result<void>> SmtpSender::SendAll(std::span<const MimeMessage>
         }
       }
     }
-    if (!broken) return finish(core::Error{core::ErrorCode::kInternal, "SmtpSender: no reply"});
+    if (!broken) {
+      return finish(core::Error{core::ErrorCode::kUnavailable,
+                                state.label + ": not attempted: the batch ran past four SMTP timeouts"});
+    }
     state.kept.reset();
     // A kept connection that was dead before it answered anything: nothing was accepted, so a
     // fresh connection may carry the whole batch again. Once only.

@@ -22,8 +22,10 @@ namespace inkwell::mail {
 class SmtpSender final : public MailSender {
  public:
   // url must be smtp:// or smtps://. timeout bounds each exchange with the server: the connect
-  // and session set-up, and each group of commands with its replies; a whole SendAll takes at
-  // most four times timeout (then the messages not yet answered fail with kUnavailable). STARTTLS follows
+  // and session set-up, and each group of commands with its replies. SendAll starts no new
+  // transaction once four times timeout have passed since it began (the messages not started
+  // fail with kUnavailable, "not attempted"); one already started keeps its full timeout, so
+  // that a mail whose content went out is not reported failed while the server accepts it. STARTTLS follows
   // url.starttls (smtps is TLS throughout); AUTH is used when url.user is set (plain smtp://
   // without STARTTLS sends the password in clear). Fails with kInvalidArgument for a maildir URL.
   // Connects lazily, on the first Send.

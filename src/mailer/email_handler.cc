@@ -108,6 +108,10 @@ std::vector<Disposition> EmailHandler::HandleAll(std::span<const amqp::Message* 
   const auto started_steady = std::chrono::steady_clock::now();
   std::vector<core::Result<void>> results = sender_->SendAll(to_send);
   const auto took = std::chrono::steady_clock::now() - started_steady;
+  if (results.size() != to_send.size()) {  // a sender's bug: retry what it did not answer for
+    results.resize(to_send.size(), tl::unexpected(core::Error{
+                                       core::ErrorCode::kUnavailable, "the sender gave no result"}));
+  }
   for (size_t k = 0; k < sent_from.size(); ++k) {
     const amqp::Message& message = *messages[sent_from[k]];
     const core::Result<void>& sent = results[k];
