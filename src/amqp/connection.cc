@@ -375,6 +375,15 @@ core::Result<void> Connection::Ack(std::uint64_t delivery_tag) {
   return {};
 }
 
+core::Result<void> Connection::AckUpTo(std::uint64_t delivery_tag) {
+  if (is_broken_) return core::Fail(ErrorCode::kUnavailable, "connection is closed");
+  const int status = amqp_basic_ack(state_.get(), kChannel, delivery_tag, /*multiple=*/1);
+  if (status != AMQP_STATUS_OK) {
+    return tl::unexpected(Broken(std::string("amqp_basic_ack: ") + amqp_error_string2(status)));
+  }
+  return {};
+}
+
 core::Result<void> Connection::Reject(std::uint64_t delivery_tag, bool requeue) {
   if (is_broken_) return core::Fail(ErrorCode::kUnavailable, "connection is closed");
   const int status = amqp_basic_reject(state_.get(), kChannel, delivery_tag, requeue ? 1 : 0);

@@ -185,6 +185,7 @@ void MailConsumer::Run() {
     }
     ++generation_;
     in_flight_ = 0;
+    acks_.Clear();
     awaiting_confirm_.clear();
     is_connected_ = true;
     if (has_connected_before) reconnects_.Increment();
@@ -224,11 +225,11 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
       drain_deadline = Clock::now() + options_.drain_timeout;
     }
     if (is_cancelled) {
-      if (in_flight_ == 0 && awaiting_confirm_.empty()) return {};
+      if (in_flight_ == 0 && awaiting_confirm_.empty()) return FlushAcks(connection, 0);
       if (Clock::now() > drain_deadline) {
         core::LogWarn("shutdown: in-flight messages left unacked; the broker redelivers them",
                       {{"in_flight", std::to_string(in_flight_)}});
-        return {};
+        return FlushAcks(connection, 0);
       }
     }
     auto event = connection.NextEvent(std::chrono::milliseconds(1000), wake_.fd());
@@ -243,6 +244,7 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
                               Clock::now()});
         }
         ++in_flight_;
+        acks_.Delivered(delivery->delivery_tag);
         counters_.consumed.Increment();
         job_ready_.notify_one();
       } else if (const auto* confirm = std::get_if<amqp::Confirm>(&**event)) {
@@ -282,7 +284,11 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
       --in_flight_;
       if (auto settled = Settle(connection, std::move(completion)); !settled) return settled;
     }
-    if (auto acked = AckRecorded(connection); !acked) return acked;
+    AckRecorded();
+    // Ready acks behind a gap may wait for it to close while a quarter of the prefetch window
+    // or less waits; during the drain everything goes at once.
+    const std::size_t max_waiting = is_cancelled ? 0 : options_.prefetch / 4;
+    if (auto flushed = FlushAcks(connection, max_waiting); !flushed) return flushed;
   }
 }
 
@@ -308,7 +314,7 @@ void MailConsumer::OnRecorded(std::vector<PendingAck> batch, const core::Result<
   wake_.Signal();
 }
 
-core::Result<void> MailConsumer::AckRecorded(amqp::Connection& connection) {
+void MailConsumer::AckRecorded() {
   std::vector<PendingAck> recorded;
   {
     std::lock_guard lock(mutex_);
@@ -318,7 +324,17 @@ core::Result<void> MailConsumer::AckRecorded(amqp::Connection& connection) {
     if (pending.generation != generation_) continue;  // its delivery tag died with its connection
     --in_flight_;
     counters_.acked.Increment();
-    if (auto acked = connection.Ack(pending.delivery_tag); !acked) return acked;
+    acks_.Ready(pending.delivery_tag);
+  }
+}
+
+core::Result<void> MailConsumer::FlushAcks(amqp::Connection& connection, std::size_t max_waiting) {
+  const AckCoalescer::Plan plan = acks_.Take(max_waiting);
+  if (plan.ack_up_to) {
+    if (auto acked = connection.AckUpTo(*plan.ack_up_to); !acked) return acked;
+  }
+  for (const std::uint64_t tag : plan.single_acks) {
+    if (auto acked = connection.Ack(tag); !acked) return acked;
   }
   return {};
 }
@@ -330,7 +346,8 @@ core::Result<void> MailConsumer::Settle(amqp::Connection& connection, Completion
   switch (disposition.action) {
     case Action::kAck:
       counters_.acked.Increment();
-      return connection.Ack(completion.delivery_tag);
+      acks_.Ready(completion.delivery_tag);
+      return {};
     case Action::kRetryLater: {
       const auto& steps = amqp::EmailRetrySteps();
       if (static_cast<std::size_t>(attempts) <= steps.size()) {
@@ -394,12 +411,14 @@ void MailConsumer::SettleForwarded(amqp::Connection& connection, const amqp::Con
     if (copy.is_returned) {
       // The copy reached no queue: reject the original without requeue, so the `email` queue's
       // dead-letter exchange moves it to email.dead instead of losing it.
+      acks_.Settled(copy.original_delivery_tag);
       outcome = connection.Reject(copy.original_delivery_tag, /*requeue=*/false);
     } else if (confirm.is_ack) {
       // The copy is safe with the broker: now the original may go.
-      outcome = connection.Ack(copy.original_delivery_tag);
+      acks_.Ready(copy.original_delivery_tag);
     } else {
       // The broker refused the copy: requeue the original to be handled again.
+      acks_.Settled(copy.original_delivery_tag);
       outcome = connection.Reject(copy.original_delivery_tag, /*requeue=*/true);
     }
   }

@@ -19,6 +19,7 @@
 #include "core/metrics.h"
 #include "core/wake_event.h"
 #include "db/delivery_log.h"
+#include "mailer/ack_coalescer.h"
 #include "mailer/delivery_recorder.h"
 #include "mailer/email_handler.h"
 
@@ -36,7 +37,8 @@ struct ConsumerOptions {
 // touches rabbitmq-c) and feeds deliveries to one worker thread per handler; workers hand back
 // dispositions through a queue and wake the connection thread with an eventfd. A sent message's
 // message_id goes to a DeliveryRecorder, which commits everything that has accumulated in one
-// transaction; the acks of a batch go out only after its commit, in any order. Retries and dead letters are published (with confirms) to
+// transaction; the acks of a batch go out only after its commit, coalesced by an AckCoalescer
+// (one multiple-ack for the ready run at the front). Retries and dead letters are published (with confirms) to
 // email.retry.<delay> / email.dead, and the original is acked only once the broker confirmed
 // the copy, so nothing is lost between the two.
 class MailConsumer {
@@ -75,8 +77,11 @@ class MailConsumer {
   core::Result<void> Settle(amqp::Connection& connection, Completion completion);
   // Called on the recorder's thread once a batch's commit returned: queues its acks.
   void OnRecorded(std::vector<PendingAck> batch, const core::Result<void>& recorded);
-  // Acks what the recorder has made durable; error if the connection broke.
-  core::Result<void> AckRecorded(amqp::Connection& connection);
+  // Marks what the recorder has made durable as ready to ack.
+  void AckRecorded();
+  // Sends the acks that acks_ plans; max_waiting 0 sends every ready one. Error if the
+  // connection broke.
+  core::Result<void> FlushAcks(amqp::Connection& connection, std::size_t max_waiting);
   core::Result<void> Forward(amqp::Connection& connection, const Completion& completion,
                              const std::string& queue, const std::string& reason, int attempts);
 
@@ -112,6 +117,7 @@ class MailConsumer {
 
   // Per connection: in-flight deliveries, and forwarded copies by publish sequence number.
   std::size_t in_flight_ = 0;
+  AckCoalescer acks_;
   std::map<std::uint64_t, ForwardedCopy> awaiting_confirm_;
   core::Counter& reconnects_;
   // Last: destroyed (its queue recorded, its thread joined) before the members its callback uses.

@@ -267,6 +267,46 @@ TEST_F(ConnectionTest, ConsumerReceivesPropertiesHeadersAndBodyAndAckRemovesThem
   EXPECT_EQ(MessagesIn(*inspector, kEmailQueue), 0U);
 }
 
+TEST_F(ConnectionTest, AckUpToAcksEveryUnackedDeliveryUpToTheTagAndNoneAfter) {
+  std::optional<Connection> inspector = OpenClean();
+  ASSERT_TRUE(inspector);
+  std::vector<OutgoingMessage> batch;
+  for (int i = 1; i <= 5; ++i) batch.push_back(SendMessage("multi-" + std::to_string(i), kEmailSendKey));
+  const PublishReport report = Publish(batch);
+  ASSERT_FALSE(report.error.has_value()) << report.error->message;
+  {
+    auto consumer = Connection::Open(BrokerEnvironment::Url(), ConnectionOptions{});
+    ASSERT_TRUE(consumer) << consumer.error().message;
+    ASSERT_TRUE(consumer->SetPrefetch(10));
+    auto tag = consumer->Consume(kEmailQueue);
+    ASSERT_TRUE(tag) << tag.error().message;
+    std::vector<Delivery> deliveries;
+    for (int i = 0; i < 5; ++i) {
+      auto delivery = NextDelivery(*consumer);
+      ASSERT_TRUE(delivery.has_value()) << "delivery " << i;
+      deliveries.push_back(std::move(*delivery));
+    }
+    // The second is acked on its own first: a multiple-ack past an acked tag must still work.
+    auto single = consumer->Ack(deliveries[1].delivery_tag);
+    ASSERT_TRUE(single) << single.error().message;
+    auto multiple = consumer->AckUpTo(deliveries[2].delivery_tag);
+    ASSERT_TRUE(multiple) << multiple.error().message;
+    // A round trip on the channel: the broker would have closed it on an unknown tag.
+    auto cancelled = consumer->CancelConsumer(*tag);
+    EXPECT_TRUE(cancelled) << cancelled.error().message;
+  }  // closing requeues the two never acked
+
+  std::vector<std::string> left;
+  for (int i = 0; i < 5; ++i) {
+    auto got = inspector->Get(kEmailQueue);
+    ASSERT_TRUE(got) << got.error().message;
+    if (!got->has_value()) break;
+    left.push_back((*got)->message.message_id);
+    ASSERT_TRUE(inspector->Ack((*got)->delivery_tag));
+  }
+  EXPECT_EQ(left, (std::vector<std::string>{batch[3].message.message_id, batch[4].message.message_id}));
+}
+
 TEST_F(ConnectionTest, RejectWithoutRequeueDeadLettersIntoEmailDead) {
   std::optional<Connection> inspector = OpenClean({kEmailQueue, kEmailDeadQueue});
   ASSERT_TRUE(inspector);
