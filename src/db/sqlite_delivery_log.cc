@@ -1,11 +1,14 @@
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string_view>
 
+#include "core/log.h"
 #include "db/db_url.h"
 #include "db/delivery_log.h"
 #include "db/group_commit.h"
 #include "db/sqlite_database.h"
+#include "db/wal_checkpointer.h"
 
 namespace inkwell::db {
 namespace {
@@ -21,6 +24,18 @@ class SqliteDeliveryLog final : public DeliveryLog {
   // use the writer.
   SqliteDeliveryLog(SqliteDatabase writer, std::optional<SqliteDatabase> reader)
       : writer_(std::move(writer)), reader_(std::move(reader)), group_commit_(writer_, writer_mutex_) {}
+
+  // Checkpoints on a thread of their own rather than in the recorder's commits (which the acks
+  // wait for). Without one the writer keeps checkpointing itself.
+  void TakeCheckpoints(const std::string& path) {
+    auto checkpointer = WalCheckpointer::Take(writer_, path);
+    if (checkpointer) {
+      checkpointer_ = std::move(*checkpointer);
+    } else {
+      core::LogWarn("delivery log: SQLite checkpoints stay in the commits",
+                    {{"database", path}, {"error", checkpointer.error().message}});
+    }
+  }
 
   core::Result<bool> Contains(const std::string& message_id) override {
     std::lock_guard lock(reader_ ? reader_mutex_ : writer_mutex_);
@@ -82,6 +97,7 @@ class SqliteDeliveryLog final : public DeliveryLog {
   std::optional<Statement> select_on_reader_;  // reader_mutex_
   std::optional<Statement> select_on_writer_;  // writer_mutex_
   std::optional<Statement> insert_;            // writer_mutex_ (inside the group commit)
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // null for ":memory:"
 };
 
 }  // namespace
@@ -109,7 +125,9 @@ core::Result<std::unique_ptr<DeliveryLog>> OpenDeliveryLog(const std::string& ur
     if (!opened) return tl::unexpected(opened.error());
     reader.emplace(std::move(*opened));
   }
-  return std::unique_ptr<DeliveryLog>(new SqliteDeliveryLog(std::move(*database), std::move(reader)));
+  auto log = std::make_unique<SqliteDeliveryLog>(std::move(*database), std::move(reader));
+  if (url.substr(7) != ":memory:") log->TakeCheckpoints(url.substr(7));
+  return std::unique_ptr<DeliveryLog>(std::move(log));
 }
 
 }  // namespace inkwell::db

@@ -114,8 +114,18 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   if (auto migrated = database->Migrate(Migrations()); !migrated) {
     return tl::unexpected(migrated.error());
   }
-  return std::unique_ptr<SqliteStore>(
+  std::unique_ptr<SqliteStore> store(
       new SqliteStore(std::move(*database), RandomOwnerId(), outbox_lease));
+  if (path != ":memory:") {
+    auto checkpointer = WalCheckpointer::Take(store->database_, path);
+    if (checkpointer) {
+      store->checkpointer_ = std::move(*checkpointer);
+    } else {
+      core::LogWarn("SQLite checkpoints stay in the commits (slower tail latency)",
+                    {{"database", path}, {"error", checkpointer.error().message}});
+    }
+  }
+  return store;
 }
 
 core::Result<void> SqliteStore::InTransaction(const char* begin,

@@ -10,6 +10,7 @@
 #include "db/group_commit.h"
 #include "db/sqlite_database.h"
 #include "db/store.h"
+#include "db/wal_checkpointer.h"
 
 namespace inkwell::db {
 
@@ -121,6 +122,8 @@ class SqliteStore final : public Store {
   std::mutex mutex_;
   SqliteDatabase database_;
   GroupCommit group_commit_;
+  // Checkpoints the WAL off the request path (null for ":memory:", or if it could not start).
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   const std::string owner_;  // random per instance: the claimed_by of this store's outbox claims
   const std::chrono::milliseconds outbox_lease_;
 };

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/error.h"
+#include "db/sqlite_database.h"
+
+namespace inkwell::db {
+
+// Runs SQLite's WAL checkpoints on a thread and connection of their own. By default SQLite
+// checkpoints inside the commit that grows the WAL past 1,000 pages: that commit then copies the
+// pages into the database file and fsyncs it, while every request waiting for the connection
+// waits with it. Take(writer) turns that off on the writer's connection; this class then runs a
+// PASSIVE checkpoint every `interval` (one that never waits for, or blocks, a reader or the
+// writer), so the WAL is still copied back and restarted, off the request path.
+class WalCheckpointer {
+ public:
+  // Opens its own connection to path and turns off automatic checkpoints on writer. On an
+  // error nothing is changed and the writer keeps checkpointing itself.
+  static core::Result<std::unique_ptr<WalCheckpointer>> Take(
+      SqliteDatabase& writer, const std::string& path,
+      std::chrono::milliseconds interval = std::chrono::milliseconds(200));
+  // Stops the thread (a last checkpoint runs when the last connection closes).
+  ~WalCheckpointer();
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+  // Checkpoints that ran, and those that failed (each failure is logged when it starts and when
+  // it ends, not every interval). For tests.
+  std::uint64_t checkpoints() const;
+  std::uint64_t failures() const;
+
+ private:
+  WalCheckpointer(SqliteDatabase connection, std::string path, std::chrono::milliseconds interval);
+  void Run();
+
+  SqliteDatabase connection_;  // used by the thread only
+  const std::string path_;
+  const std::chrono::milliseconds interval_;
+  mutable std::mutex mutex_;
+  std::condition_variable stop_requested_;
+  bool is_stopping_ = false;
+  std::uint64_t checkpoints_ = 0;
+  std::uint64_t failures_ = 0;
+  std::thread thread_;  // last: starts after the members it uses
+};
+
+}  // namespace inkwell::db
