@@ -77,11 +77,13 @@ using AddressList = core::CHandle<addrinfo, freeaddrinfo>;
 std::string DotStuffed(std::string_view message) {
   std::string data;
   data.reserve(message.size() + message.size() / 64 + 8);
-  bool at_line_start = true;
-  for (const char c : message) {
-    if (at_line_start && c == '.') data += '.';
-    data += c;
-    at_line_start = c == '\n';
+  // A line at a time (memchr finds the ends): a line that starts with '.' gets another.
+  for (size_t at = 0; at < message.size();) {
+    if (message[at] == '.') data += '.';
+    const size_t end = message.find('\n', at);
+    const size_t next = end == std::string_view::npos ? message.size() : end + 1;
+    data.append(message.substr(at, next - at));
+    at = next;
   }
   if (!data.empty() && !data.ends_with("\r\n")) data += "\r\n";
   data += ".\r\n";

@@ -76,6 +76,8 @@ TEST(DotStuffedTest, LeadingDotsAreDoubledAndTheEndIsMarked) {
   EXPECT_EQ(DotStuffed(".first\r\n"), "..first\r\n.\r\n");
   EXPECT_EQ(DotStuffed("no final line break"), "no final line break\r\n.\r\n");
   EXPECT_EQ(DotStuffed("line\r\n.\r\n"), "line\r\n..\r\n.\r\n") << "a lone dot must not end the data";
+  EXPECT_EQ(DotStuffed(""), ".\r\n");
+  EXPECT_EQ(DotStuffed("a\n.b"), "a\n..b\r\n.\r\n") << "a bare LF also starts a line";
 }
 
 }  // namespace
