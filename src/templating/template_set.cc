@@ -1,130 +1,90 @@
 #include "templating/template_set.h"
 
 #include <fstream>
-#include <mstch/mstch.hpp>
-#include <nlohmann/json.hpp>
-#include <sstream>
+#include <iterator>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "templating/compiled_template.h"
+#include "templating/template_renderer.h"
 
 namespace inkwell::templating {
 
+struct TemplateSet::Compiled {
+  std::vector<CompiledTemplate> templates;
+  std::map<std::string, std::size_t, std::less<>> index;  // name -> position in templates
+};
+
 core::Result<TemplateSet> TemplateSet::Load(const std::filesystem::path& folder) {
-  TemplateSet set;
   std::error_code error;
   std::filesystem::recursive_directory_iterator files(folder, error);
   if (error) {
-    return core::Fail(core::ErrorCode::kUnavailable,
-                      "read templates from " + folder.string() + ": " + error.message() +
-                          " (set INKWELL_TEMPLATE_DIR)");
+    return core::Fail(core::ErrorCode::kUnavailable, "read templates from " + folder.string() +
+                                                         ": " + error.message() +
+                                                         " (set INKWELL_TEMPLATE_DIR)");
   }
+  std::map<std::string, std::string> texts;
   for (const auto& entry : files) {
     if (!entry.is_regular_file() || entry.path().extension() != ".mustache") continue;
     std::ifstream file(entry.path(), std::ios::binary);
-    std::ostringstream text;
-    text << file.rdbuf();
-    if (!file) {
+    if (!file)
+      return core::Fail(core::ErrorCode::kUnavailable, "read template " + entry.path().string());
+    std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+    if (file.bad()) {
       return core::Fail(core::ErrorCode::kUnavailable, "read template " + entry.path().string());
     }
     auto name = std::filesystem::relative(entry.path(), folder).replace_extension("").string();
-    set.templates_[name] = text.str();
+    texts[name] = std::move(text);
   }
-  for (const auto& [name, text] : set.templates_) {
-    set.partials_[name] = PartialsOf(text, set.templates_);
+  if (texts.empty()) {
+    return core::Fail(
+        core::ErrorCode::kInvalidArgument,
+        "no *.mustache templates in " + folder.string() + " (set INKWELL_TEMPLATE_DIR)");
   }
-  if (set.templates_.empty()) {
-    return core::Fail(core::ErrorCode::kInvalidArgument,
-                      "no *.mustache templates in " + folder.string() + " (set INKWELL_TEMPLATE_DIR)");
+  auto compiled = std::make_shared<Compiled>();
+  for (const auto& [name, text] : texts) {
+    auto parsed = CompiledTemplate::Compile(name, text);
+    if (!parsed) return tl::unexpected(parsed.error());
+    compiled->index.emplace(name, compiled->templates.size());
+    compiled->templates.push_back(std::move(*parsed));
   }
+  for (auto& parsed : compiled->templates) {
+    parsed.ResolvePartials([&](const std::string& name) {
+      const auto found = compiled->index.find(name);
+      return found == compiled->index.end() ? -1 : static_cast<int>(found->second);
+    });
+  }
+  TemplateSet set;
+  set.compiled_ = std::move(compiled);
   return set;
 }
 
-namespace {
-
-// Names in "{{> name}}" tags of text.
-std::vector<std::string> PartialNames(const std::string& text) {
-  std::vector<std::string> names;
-  for (std::size_t at = text.find("{{>"); at != std::string::npos; at = text.find("{{>", at + 3)) {
-    const std::size_t end = text.find("}}", at + 3);
-    if (end == std::string::npos) break;
-    std::string name = text.substr(at + 3, end - at - 3);
-    const std::size_t first = name.find_first_not_of(" \t");
-    const std::size_t last = name.find_last_not_of(" \t");
-    if (first != std::string::npos) names.push_back(name.substr(first, last - first + 1));
-  }
-  return names;
+bool TemplateSet::Contains(const std::string& name) const {
+  return compiled_ != nullptr && compiled_->index.contains(name);
 }
 
-}  // namespace
-
-std::map<std::string, std::string> TemplateSet::PartialsOf(
-    const std::string& text, const std::map<std::string, std::string>& templates) {
-  std::map<std::string, std::string> partials;
-  std::vector<std::string> pending = PartialNames(text);
-  while (!pending.empty()) {  // transitively; a cycle ends because each name is taken once
-    const std::string name = pending.back();
-    pending.pop_back();
-    const auto found = templates.find(name);
-    if (found == templates.end() || partials.contains(name)) continue;
-    partials.emplace(name, found->second);
-    for (std::string& nested : PartialNames(found->second)) pending.push_back(std::move(nested));
-  }
-  return partials;
-}
-
-namespace {
-
-mstch::node ToNode(const nlohmann::json& value) {
-  switch (value.type()) {
-    case nlohmann::json::value_t::object: {
-      mstch::map map;
-      for (const auto& [key, item] : value.items()) map.emplace(key, ToNode(item));
-      return map;
+core::Result<std::size_t> TemplateSet::IndexOf(const std::string& name) const {
+  if (compiled_ != nullptr) {
+    if (const auto found = compiled_->index.find(name); found != compiled_->index.end()) {
+      return found->second;
     }
-    case nlohmann::json::value_t::array: {
-      mstch::array array;
-      array.reserve(value.size());
-      for (const auto& item : value) array.push_back(ToNode(item));
-      return array;
-    }
-    case nlohmann::json::value_t::string: return value.get<std::string>();
-    case nlohmann::json::value_t::boolean: return value.get<bool>();
-    case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned:
-    case nlohmann::json::value_t::number_float: return value.dump();
-    default: return std::string();  // null, binary, discarded: empty, and false in a section
   }
+  return core::Fail(core::ErrorCode::kNotFound, "no template named '" + name + "'");
 }
-
-}  // namespace
 
 core::Result<std::string> TemplateSet::RenderView(const std::string& name,
                                                   const nlohmann::json& view) const {
-  const auto found = templates_.find(name);
-  if (found == templates_.end()) {
-    return core::Fail(core::ErrorCode::kNotFound, "no template named '" + name + "'");
-  }
-  try {
-    return mstch::render(found->second, ToNode(view), partials_.at(name));
-  } catch (const std::exception& exception) {
-    return core::Fail(core::ErrorCode::kInternal,
-                      "render template " + name + ": " + exception.what());
-  }
+  const auto index = IndexOf(name);
+  if (!index) return tl::unexpected(index.error());
+  return RenderTemplate(compiled_->templates, *index, view);
 }
 
 core::Result<std::string> TemplateSet::Render(const std::string& name,
                                               const TemplateValues& values) const {
-  const auto found = templates_.find(name);
-  if (found == templates_.end()) {
-    return core::Fail(core::ErrorCode::kNotFound, "no template named '" + name + "'");
-  }
-  mstch::map context;
-  for (const auto& [key, value] : values) context.emplace(key, value);
-  try {
-    return mstch::render(found->second, context, partials_.at(name));
-  } catch (const std::exception& exception) {
-    return core::Fail(core::ErrorCode::kInternal,
-                      "render template " + name + ": " + exception.what());
-  }
+  const auto index = IndexOf(name);
+  if (!index) return tl::unexpected(index.error());
+  return RenderTemplate(compiled_->templates, *index, values);
 }
 
 }  // namespace inkwell::templating
