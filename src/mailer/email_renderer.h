@@ -11,10 +11,9 @@ namespace inkwell::mailer {
 
 // Turns an e-mail request into the message to send. `templates` is the e-mail folder alone
 // (templates/email): a templated request uses <template>.subject, .txt and (optional) .html from
-// it, with the request's data and "to" as values. Only the e-mail folder, because mstch parses
-// every template of the set as a partial on each render: with the web's pages in the set that
-// was most of the mailer's CPU per message. The Message-ID is derived from message_id alone, so a resend of the
-// same request carries the same identity. Pure: no I/O.
+// it, with the request's data and "to" as values (the mailer loads only that folder: it never
+// renders a web page). The Message-ID is derived from message_id alone, so a resend of the same
+// request carries the same identity. Pure: no I/O.
 // kInvalidArgument for an unknown template or an empty rendered subject or text.
 core::Result<mail::MimeMessage> RenderEmail(const contracts::EmailRequest& request,
                                             const templating::TemplateSet& templates,

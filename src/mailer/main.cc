@@ -37,7 +37,7 @@ int Run(int argc, char** argv) {
 
   const auto broker = OrExit(amqp::BrokerUrl::Parse(config.amqp_url), "INKWELL_AMQP_URL");
   const auto mail_url = OrExit(mail::ParseMailUrl(config.mail_url), "INKWELL_MAIL_URL");
-  // The e-mail templates alone: mstch parses every template of a set on each render.
+  // The e-mail templates alone: the mailer renders nothing else.
   const auto templates = OrExit(
       templating::TemplateSet::Load(std::filesystem::path(config.template_dir) / "email"),
       "loading templates");
