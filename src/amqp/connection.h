@@ -81,7 +81,7 @@ class Connection {
   core::Result<void> CancelConsumer(const std::string& consumer_tag);
   core::Result<void> Ack(std::uint64_t delivery_tag);
   // One basic.ack with multiple=true: acks every unacked delivery on the channel up to and
-  // including delivery_tag.
+  // including delivery_tag, which must itself be unacked (else the broker closes the channel).
   core::Result<void> AckUpTo(std::uint64_t delivery_tag);
   // requeue=false dead-letters the message if its queue has a dead-letter exchange.
   core::Result<void> Reject(std::uint64_t delivery_tag, bool requeue);

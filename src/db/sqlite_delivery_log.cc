@@ -126,7 +126,7 @@ core::Result<std::unique_ptr<DeliveryLog>> OpenDeliveryLog(const std::string& ur
     reader.emplace(std::move(*opened));
   }
   auto log = std::make_unique<SqliteDeliveryLog>(std::move(*database), std::move(reader));
-  if (url.substr(7) != ":memory:") log->TakeCheckpoints(url.substr(7));
+  if (!url.substr(7).empty() && url.substr(7) != ":memory:") log->TakeCheckpoints(url.substr(7));
   return std::unique_ptr<DeliveryLog>(std::move(log));
 }
 

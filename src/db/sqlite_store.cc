@@ -116,7 +116,7 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   }
   std::unique_ptr<SqliteStore> store(
       new SqliteStore(std::move(*database), RandomOwnerId(), outbox_lease));
-  if (path != ":memory:") {
+  if (!path.empty() && path != ":memory:") {
     auto checkpointer = WalCheckpointer::Take(store->database_, path);
     if (checkpointer) {
       store->checkpointer_ = std::move(*checkpointer);

@@ -6,6 +6,10 @@ namespace inkwell::db {
 
 core::Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Take(
     SqliteDatabase& writer, const std::string& path, std::chrono::milliseconds interval) {
+  if (path.empty() || path == ":memory:") {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "a checkpointer needs a database file, not a private or in-memory one");
+  }
   auto connection = SqliteDatabase::Open(path);
   if (!connection) return tl::unexpected(connection.error());
   std::unique_ptr<WalCheckpointer> checkpointer(
@@ -48,8 +52,7 @@ void WalCheckpointer::Run() {
   for (;;) {
     if (stop_requested_.wait_for(lock, interval_, [this] { return is_stopping_; })) return;
     lock.unlock();
-    // Cheap when the WAL holds nothing new: it reads the shared WAL index and returns.
-    auto done = connection_.Execute("PRAGMA wal_checkpoint(PASSIVE)");
+    auto done = Checkpoint();
     if (!done && !was_failing) {
       core::LogWarn("SQLite WAL checkpoint failed; the WAL file grows until one succeeds",
                     {{"database", path_}, {"error", done.error().message}});
@@ -60,6 +63,22 @@ void WalCheckpointer::Run() {
     lock.lock();
     ++(done ? checkpoints_ : failures_);
   }
+}
+
+core::Result<void> WalCheckpointer::Checkpoint() {
+  // Cheap when the WAL holds nothing new: it reads the shared WAL index and returns.
+  auto passive = connection_.Prepare("PRAGMA wal_checkpoint(PASSIVE)");
+  if (!passive) return tl::unexpected(passive.error());
+  auto row = passive->Step();
+  if (!row) return tl::unexpected(row.error());
+  // One row: busy (always 0 for PASSIVE), frames in the WAL, frames copied back.
+  const std::int64_t frames = *row ? passive->Int(1) : 0;
+  const std::int64_t copied = *row ? passive->Int(2) : 0;
+  if (frames <= kRestartAboveFrames || copied >= frames) return {};
+  core::LogWarn("SQLite WAL is far behind its checkpoints; running one that waits for the writer",
+                {{"database", path_}, {"wal_frames", std::to_string(frames)},
+                 {"copied_frames", std::to_string(copied)}});
+  return connection_.Execute("PRAGMA wal_checkpoint(RESTART)");
 }
 
 }  // namespace inkwell::db

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,11 +18,13 @@ namespace inkwell::db {
 // pages into the database file and fsyncs it, while every request waiting for the connection
 // waits with it. Take(writer) turns that off on the writer's connection; this class then runs a
 // PASSIVE checkpoint every `interval` (one that never waits for, or blocks, a reader or the
-// writer), so the WAL is still copied back and restarted, off the request path.
+// writer), so the WAL is still copied back and restarted, off the request path. Should those
+// fall far behind (a reader holding an old snapshot, errors), it runs a RESTART checkpoint,
+// which waits for the writer like SQLite's own would: the WAL stays bounded. Thread-safe.
 class WalCheckpointer {
  public:
-  // Opens its own connection to path and turns off automatic checkpoints on writer. On an
-  // error nothing is changed and the writer keeps checkpointing itself.
+  // Opens its own connection to path (a file: not ":memory:" or "") and turns off automatic
+  // checkpoints on writer. On an error nothing is changed and the writer keeps checkpointing.
   static core::Result<std::unique_ptr<WalCheckpointer>> Take(
       SqliteDatabase& writer, const std::string& path,
       std::chrono::milliseconds interval = std::chrono::milliseconds(200));
@@ -30,14 +33,19 @@ class WalCheckpointer {
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
-  // Checkpoints that ran, and those that failed (each failure is logged when it starts and when
-  // it ends, not every interval). For tests.
+  // WAL frames beyond which a RESTART checkpoint runs (16,384 frames: 64 MiB of 4 KiB pages).
+  static constexpr std::int64_t kRestartAboveFrames = 16384;
+
+  // Checkpoints that ran, and those that failed (a failure is logged when it starts and when it
+  // ends, not every interval). For tests.
   std::uint64_t checkpoints() const;
   std::uint64_t failures() const;
 
  private:
   WalCheckpointer(SqliteDatabase connection, std::string path, std::chrono::milliseconds interval);
   void Run();
+  // One PASSIVE checkpoint, and a RESTART one if the WAL is still over the limit after it.
+  core::Result<void> Checkpoint();
 
   SqliteDatabase connection_;  // used by the thread only
   const std::string path_;

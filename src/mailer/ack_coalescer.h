@@ -14,9 +14,11 @@ namespace inkwell::mailer {
 // that are ready to be acked, so it covers the run of ready tags at the front of the unsettled
 // ones; a ready tag behind a tag still being worked on (another worker's batch, a copy awaiting
 // its confirm) waits for that gap to close, unless too many wait, which then go out one by one.
-// Waiting is safe: a tag is marked ready only once its mail is durable in the delivery log, so
-// if the connection dies meanwhile, the redelivery is recognised and not sent again.
-// Not thread-safe: the connection thread owns it.
+// Only acks that may wait belong here: a mail whose message_id is durable in the delivery log
+// (if the connection dies first, the redelivery is recognised and not sent again) or a duplicate
+// of one. An ack whose loss would cost a second send or a second retry/dead-letter copy (a
+// confirmed copy's original, a mail without a recorded id) goes out at once, singly, with
+// Settled(). Not thread-safe: the connection thread owns it.
 class AckCoalescer {
  public:
   struct Plan {

@@ -18,6 +18,7 @@ struct PendingAck {
   std::uint64_t generation;  // the connection its delivery tag belongs to
   std::uint64_t delivery_tag;
   std::string message_id;
+  bool is_durable = false;  // set once the record committed; false if it failed
 };
 
 // Records delivered message_ids off the worker threads, in batches: one thread takes everything

@@ -12,6 +12,9 @@ enum class Action {
   kDeadLetter,  // will never succeed: to `email.dead` with the reason
 };
 
+// The reason of a kAck for a message whose message_id the delivery log already holds.
+inline constexpr char kDuplicateReason[] = "duplicate";
+
 struct Disposition {
   Disposition() = default;
   Disposition(Action action_taken, std::string why, std::string message_id_to_record = {})

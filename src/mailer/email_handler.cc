@@ -68,7 +68,7 @@ tl::expected<mail::MimeMessage, Disposition> EmailHandler::Prepare(const amqp::M
     if (*is_known) {
       counters_.duplicates.Increment();
       core::LogInfo("duplicate message acked without sending", {{"message_id", message.message_id}});
-      return tl::unexpected(Disposition{Action::kAck, "duplicate"});
+      return tl::unexpected(Disposition{Action::kAck, kDuplicateReason});
     }
   }
   auto rendered = RenderEmail(*request, templates_, from_, message.message_id);

@@ -284,7 +284,7 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
       --in_flight_;
       if (auto settled = Settle(connection, std::move(completion)); !settled) return settled;
     }
-    AckRecorded();
+    if (auto acked = AckRecorded(connection); !acked) return acked;
     // Ready acks behind a gap may wait for it to close while a quarter of the prefetch window
     // or less waits; during the drain everything goes at once.
     const std::size_t max_waiting = is_cancelled ? 0 : options_.prefetch / 4;
@@ -303,7 +303,10 @@ void MailConsumer::OnRecorded(std::vector<PendingAck> batch, const core::Result<
   {
     std::lock_guard lock(mutex_);
     // Durable now (or given up): a later copy is checked against the log.
-    for (const PendingAck& pending : batch) unrecorded_ids_.erase(pending.message_id);
+    for (PendingAck& pending : batch) {
+      unrecorded_ids_.erase(pending.message_id);
+      pending.is_durable = recorded.has_value();
+    }
     if (recorded_.empty()) {
       recorded_.swap(batch);
     } else {
@@ -314,7 +317,7 @@ void MailConsumer::OnRecorded(std::vector<PendingAck> batch, const core::Result<
   wake_.Signal();
 }
 
-void MailConsumer::AckRecorded() {
+core::Result<void> MailConsumer::AckRecorded(amqp::Connection& connection) {
   std::vector<PendingAck> recorded;
   {
     std::lock_guard lock(mutex_);
@@ -324,8 +327,15 @@ void MailConsumer::AckRecorded() {
     if (pending.generation != generation_) continue;  // its delivery tag died with its connection
     --in_flight_;
     counters_.acked.Increment();
-    acks_.Ready(pending.delivery_tag);
+    if (pending.is_durable) {
+      acks_.Ready(pending.delivery_tag);
+      continue;
+    }
+    // Not recorded: a redelivery would be sent again, so do not let this ack wait.
+    acks_.Settled(pending.delivery_tag);
+    if (auto acked = connection.Ack(pending.delivery_tag); !acked) return acked;
   }
+  return {};
 }
 
 core::Result<void> MailConsumer::FlushAcks(amqp::Connection& connection, std::size_t max_waiting) {
@@ -346,8 +356,13 @@ core::Result<void> MailConsumer::Settle(amqp::Connection& connection, Completion
   switch (disposition.action) {
     case Action::kAck:
       counters_.acked.Increment();
-      acks_.Ready(completion.delivery_tag);
-      return {};
+      if (disposition.reason == kDuplicateReason) {  // its first copy is recorded: may wait
+        acks_.Ready(completion.delivery_tag);
+        return {};
+      }
+      // Sent without an id to record: a redelivery would be sent again, so ack at once.
+      acks_.Settled(completion.delivery_tag);
+      return connection.Ack(completion.delivery_tag);
     case Action::kRetryLater: {
       const auto& steps = amqp::EmailRetrySteps();
       if (static_cast<std::size_t>(attempts) <= steps.size()) {
@@ -414,8 +429,10 @@ void MailConsumer::SettleForwarded(amqp::Connection& connection, const amqp::Con
       acks_.Settled(copy.original_delivery_tag);
       outcome = connection.Reject(copy.original_delivery_tag, /*requeue=*/false);
     } else if (confirm.is_ack) {
-      // The copy is safe with the broker: now the original may go.
-      acks_.Ready(copy.original_delivery_tag);
+      // The copy is safe with the broker: now the original goes, at once (were it redelivered,
+      // a second copy would be made).
+      acks_.Settled(copy.original_delivery_tag);
+      outcome = connection.Ack(copy.original_delivery_tag);
     } else {
       // The broker refused the copy: requeue the original to be handled again.
       acks_.Settled(copy.original_delivery_tag);

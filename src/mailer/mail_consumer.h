@@ -77,8 +77,9 @@ class MailConsumer {
   core::Result<void> Settle(amqp::Connection& connection, Completion completion);
   // Called on the recorder's thread once a batch's commit returned: queues its acks.
   void OnRecorded(std::vector<PendingAck> batch, const core::Result<void>& recorded);
-  // Marks what the recorder has made durable as ready to ack.
-  void AckRecorded();
+  // Marks what the recorder has made durable as ready to ack; acks at once what it failed to
+  // record. Error if the connection broke.
+  core::Result<void> AckRecorded(amqp::Connection& connection);
   // Sends the acks that acks_ plans; max_waiting 0 sends every ready one. Error if the
   // connection broke.
   core::Result<void> FlushAcks(amqp::Connection& connection, std::size_t max_waiting);
