@@ -5,7 +5,8 @@
 namespace inkwell::db {
 
 core::Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Take(
-    SqliteDatabase& writer, const std::string& path, std::chrono::milliseconds interval) {
+    SqliteDatabase& writer, const std::string& path, std::chrono::milliseconds interval,
+    std::int64_t behind_above_frames) {
   if (path.empty() || path == ":memory:") {
     return core::Fail(core::ErrorCode::kInvalidArgument,
                       "a checkpointer needs a database file, not a private or in-memory one");
@@ -13,7 +14,7 @@ core::Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Take(
   auto connection = SqliteDatabase::Open(path);
   if (!connection) return tl::unexpected(connection.error());
   std::unique_ptr<WalCheckpointer> checkpointer(
-      new WalCheckpointer(std::move(*connection), path, interval));
+      new WalCheckpointer(std::move(*connection), path, interval, behind_above_frames));
   if (auto off = writer.Execute("PRAGMA wal_autocheckpoint=0"); !off) {
     return tl::unexpected(off.error());
   }
@@ -21,10 +22,11 @@ core::Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Take(
 }
 
 WalCheckpointer::WalCheckpointer(SqliteDatabase connection, std::string path,
-                                 std::chrono::milliseconds interval)
+                                 std::chrono::milliseconds interval, std::int64_t behind_above_frames)
     : connection_(std::move(connection)),
       path_(std::move(path)),
       interval_(interval),
+      behind_above_frames_(behind_above_frames),
       thread_([this] { Run(); }) {}
 
 WalCheckpointer::~WalCheckpointer() {
@@ -46,39 +48,53 @@ std::uint64_t WalCheckpointer::failures() const {
   return failures_;
 }
 
+bool WalCheckpointer::is_behind() const {
+  std::lock_guard lock(mutex_);
+  return is_behind_;
+}
+
 void WalCheckpointer::Run() {
   bool was_failing = false;
+  bool was_behind = false;
   std::unique_lock lock(mutex_);
   for (;;) {
     if (stop_requested_.wait_for(lock, interval_, [this] { return is_stopping_; })) return;
     lock.unlock();
-    auto done = Checkpoint();
-    if (!done && !was_failing) {
+    auto behind = Checkpoint();
+    if (!behind && !was_failing) {
       core::LogWarn("SQLite WAL checkpoint failed; the WAL file grows until one succeeds",
-                    {{"database", path_}, {"error", done.error().message}});
-    } else if (done && was_failing) {
+                    {{"database", path_}, {"error", behind.error().message}});
+    } else if (behind && was_failing) {
       core::LogInfo("SQLite WAL checkpoints work again", {{"database", path_}});
     }
-    was_failing = !done;
+    was_failing = !behind;
+    if (behind && *behind != was_behind) {
+      if (*behind) {
+        core::LogWarn("SQLite WAL keeps growing: a reader holds an old snapshot, so checkpoints "
+                      "cannot copy it back",
+                      {{"database", path_}, {"wal_frames_over", std::to_string(behind_above_frames_)}});
+      } else {
+        core::LogInfo("SQLite WAL copied back again", {{"database", path_}});
+      }
+      was_behind = *behind;
+    }
     lock.lock();
-    ++(done ? checkpoints_ : failures_);
+    ++(behind ? checkpoints_ : failures_);
+    if (behind) is_behind_ = *behind;
   }
 }
 
-core::Result<void> WalCheckpointer::Checkpoint() {
+core::Result<bool> WalCheckpointer::Checkpoint() {
   // Cheap when the WAL holds nothing new: it reads the shared WAL index and returns.
   auto passive = connection_.Prepare("PRAGMA wal_checkpoint(PASSIVE)");
   if (!passive) return tl::unexpected(passive.error());
   auto row = passive->Step();
   if (!row) return tl::unexpected(row.error());
+  if (!*row) return false;
   // One row: busy (always 0 for PASSIVE), frames in the WAL, frames copied back.
-  const std::int64_t frames = *row ? passive->Int(1) : 0;
-  const std::int64_t copied = *row ? passive->Int(2) : 0;
-  if (frames <= kRestartAboveFrames || copied >= frames) return {};
-  core::LogWarn("SQLite WAL is far behind its checkpoints; running one that waits for the writer",
-                {{"database", path_}, {"wal_frames", std::to_string(frames)},
-                 {"copied_frames", std::to_string(copied)}});
-  return connection_.Execute("PRAGMA wal_checkpoint(RESTART)");
+  const std::int64_t frames = passive->Int(1);
+  const std::int64_t copied = passive->Int(2);
+  return frames > behind_above_frames_ && copied < frames;
 }
 
 }  // namespace inkwell::db

@@ -88,6 +88,43 @@ TEST(WalCheckpointerTest, ACommitPastAThousandPagesLeavesTheRowsInTheWal) {
   EXPECT_EQ(count->Int(0), 1000);
 }
 
+TEST(WalCheckpointerTest, AReaderOnAnOldSnapshotHoldsTheWalBackUntilItEnds) {
+  TempDir dir;
+  const std::string path = (dir.path() / "store.db").string();
+  auto writer = SqliteDatabase::Open(path);
+  ASSERT_TRUE(writer) << writer.error().message;
+  ASSERT_TRUE(writer->Execute("CREATE TABLE t (body TEXT); INSERT INTO t(body) VALUES ('first')"));
+  auto checkpointer = WalCheckpointer::Take(*writer, path, 20ms, /*behind_above_frames=*/100);
+  ASSERT_TRUE(checkpointer) << checkpointer.error().message;
+
+  // A reader in the middle of a read transaction: its snapshot predates the big write below.
+  auto reader = SqliteDatabase::Open(path);
+  ASSERT_TRUE(reader) << reader.error().message;
+  ASSERT_TRUE(reader->Execute("BEGIN"));
+  auto rows = reader->Prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(rows);
+  ASSERT_TRUE(rows->Step());
+  EXPECT_EQ(rows->Int(0), 1);
+
+  WriteFourMegabytes(*writer);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!(*checkpointer)->is_behind() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE((*checkpointer)->is_behind()) << "1,000 frames could not be copied back past the reader";
+  EXPECT_LT(SizeOf(path), kCopiedBack);
+
+  ASSERT_TRUE(rows->Reset());
+  ASSERT_TRUE(reader->Execute("COMMIT"));  // the snapshot ends
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (((*checkpointer)->is_behind() || SizeOf(path) <= kCopiedBack) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_FALSE((*checkpointer)->is_behind());
+  EXPECT_GT(SizeOf(path), kCopiedBack) << "the WAL was not copied back once the reader ended";
+}
+
 TEST(WalCheckpointerTest, MissingDirectoryFailsAndLeavesTheWriterAlone) {
   TempDir dir;
   const std::string path = (dir.path() / "store.db").string();
