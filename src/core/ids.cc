@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <stdexcept>
 #include <vector>
 
@@ -43,6 +44,39 @@ std::string NewUuid() {
   const std::string hex = ToHex(bytes.data(), bytes.size());
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+std::string UniqueHex(size_t bytes) {
+  // xoshiro256** (Blackman and Vigna): 256 bits of state, seeded from getrandom per thread.
+  struct Generator {
+    std::array<std::uint64_t, 4> state{};
+    Generator() {
+      do {
+        FillRandom(reinterpret_cast<unsigned char*>(state.data()), sizeof state);
+      } while (state[0] == 0 && state[1] == 0 && state[2] == 0 && state[3] == 0);
+    }
+    static std::uint64_t Rotate(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    std::uint64_t Next() {
+      const std::uint64_t result = Rotate(state[1] * 5, 7) * 9;
+      const std::uint64_t t = state[1] << 17;
+      state[2] ^= state[0];
+      state[3] ^= state[1];
+      state[1] ^= state[2];
+      state[0] ^= state[3];
+      state[2] ^= t;
+      state[3] = Rotate(state[3], 45);
+      return result;
+    }
+  };
+  thread_local Generator generator;
+  std::vector<unsigned char> data(bytes);
+  for (size_t at = 0; at < bytes; at += 8) {
+    const std::uint64_t word = generator.Next();
+    for (size_t i = 0; i < 8 && at + i < bytes; ++i) {
+      data[at + i] = static_cast<unsigned char>(word >> (8 * i));
+    }
+  }
+  return ToHex(data.data(), data.size());
 }
 
 std::string RandomHex(size_t bytes) {

@@ -19,15 +19,16 @@ bool IsValid(std::string_view text) {
   const std::string_view parent = text.substr(36, 16);
   const std::string_view flags = text.substr(53, 2);
   return IsLowerHex(version) && version != "ff" && IsLowerHex(trace) &&
-         trace != std::string(32, '0') && IsLowerHex(parent) && parent != std::string(16, '0') &&
-         IsLowerHex(flags);
+         trace.find_first_not_of('0') != std::string_view::npos && IsLowerHex(parent) &&
+         parent.find_first_not_of('0') != std::string_view::npos && IsLowerHex(flags);
 }
 
 }  // namespace
 
 std::string ContinueTrace(std::string_view incoming) {
-  const std::string trace = IsValid(incoming) ? std::string(incoming.substr(3, 32)) : RandomHex(16);
-  return "00-" + trace + "-" + RandomHex(8) + "-01";
+  // Ids must be unique, not secret (W3C Trace Context): no system call per request.
+  const std::string trace = IsValid(incoming) ? std::string(incoming.substr(3, 32)) : UniqueHex(16);
+  return "00-" + trace + "-" + UniqueHex(8) + "-01";
 }
 
 std::string TraceIdOf(std::string_view traceparent) {

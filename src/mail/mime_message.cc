@@ -74,7 +74,7 @@ std::string Serialize(const MimeMessage& message) {
     return out;
   }
   // Quoted-printable output never contains "=_", so no part can contain this boundary.
-  const std::string boundary = "=_inkwell_" + core::RandomHex(16);
+  const std::string boundary = "=_inkwell_" + core::UniqueHex(16);
   out += "Content-Type: multipart/alternative;\r\n boundary=\"" + boundary + "\"\r\n\r\n";
   out += "This is a multi-part message in MIME format.\r\n";
   out += "--" + boundary + "\r\n";

@@ -2,6 +2,8 @@
 
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -54,6 +56,27 @@ TEST(RandomHexTest, DiffersBetweenCalls) {
   const std::string second = RandomHex(16);
 
   EXPECT_NE(first, second);
+}
+
+TEST(UniqueHexTest, GivesTwoLowerCaseHexDigitsPerByteForAnyLength) {
+  for (const size_t bytes : {0U, 3U, 8U, 13U, 16U}) {
+    const std::string hex = UniqueHex(bytes);
+    EXPECT_EQ(hex.size(), 2 * bytes);
+    EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos) << hex;
+  }
+}
+
+TEST(UniqueHexTest, NeverRepeatsWithinOrAcrossThreads) {
+  std::vector<std::string> first(5000);
+  std::vector<std::string> second(5000);
+  std::thread other([&] {
+    for (auto& id : second) id = UniqueHex(8);
+  });
+  for (auto& id : first) id = UniqueHex(8);
+  other.join();
+  std::set<std::string> seen(first.begin(), first.end());
+  seen.insert(second.begin(), second.end());
+  EXPECT_EQ(seen.size(), 10000U) << "each thread's generator is seeded on its own";
 }
 
 }  // namespace
