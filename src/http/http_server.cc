@@ -68,6 +68,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // A Content-Length over the limit is refused as soon as the header is read.
     if (error == beast_http::error::body_limit) return OnRead(error);
     if (error) return Close(error, "read header");
+    // A request without a body (every GET) is complete with its header: handle it now rather
+    // than through another asynchronous read that would only report it done.
+    if (parser_->is_done()) return OnRead({});
     beast_http::async_read(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code read_error, size_t) {
                              self->OnRead(read_error);
@@ -85,9 +88,11 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = raw.version();
     is_head_ = raw.method() == beast_http::verb::head;
     auto self = shared_from_this();
+    // dispatch: an answer given at once (a cache hit) is written right here on the session's
+    // strand; one from a worker thread is queued to the strand.
     Responder respond = [self](HttpResponse response) {
-      asio::post(self->stream_.get_executor(),
-                 [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
     };
     try {
       handler_(std::move(request), std::move(respond));
