@@ -144,9 +144,14 @@ struct SmtpConnection::Impl {
     if (fd >= 0) ::close(fd);
   }
 
-  // Moves received bytes into input; error on EOF, a reset or the deadline.
+  // Moves received bytes into input; error on EOF, a reset or the deadline. Called when a reply
+  // is awaited and not yet in `input`, which is nearly always just after our commands went out:
+  // on a plain socket it waits first instead of trying a read that would find nothing.
   core::Result<void> Receive(Deadline deadline) {
     std::array<char, 16 * 1024> buffer;
+    if (!ssl) {
+      if (auto ready = WaitFor(fd, POLLIN, deadline); !ready) return ready;
+    }
     for (;;) {
       if (ssl) {
         ERR_clear_error();
