@@ -26,8 +26,13 @@ CLI_BIN = harness.BUILD_DIR / "src" / "cli" / "inkwell"
 PASSWORD = "correct horse battery"
 STEPS = ["http request", "outbox insert", "publish + confirm", "mailer receive", "smtp reply"]
 ARRIVAL_BOUND = 20.0  # seconds for a record to travel service -> broker -> logd -> file
-LATENCY_SAMPLES = 50
-P99_BOUND_MS = 50.0
+LATENCY_SAMPLES = 100
+# A request that waited on the dead broker (a connect or publish timeout) would take seconds.
+# The bound is on the p95 and the worst case, not on the p99: with the suite's tests running two
+# at a time (one of them may be the Chromium browser test), a single scheduling stall of ~50 ms
+# made a p99 of 50 samples fail with the broker irrelevant to it.
+P95_BOUND_MS = 50.0
+MAX_BOUND_MS = 1000.0
 
 
 def logd_service(tmp, amqp_url, log_dir, name="logd", extra_env=None):
@@ -341,11 +346,12 @@ class LogsTest(harness.IntegrationCase):
         finally:
             self.node.start()
         for name, samples in outage.items():
-            p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
+            p50, p95, p99 = (percentile(samples, q) for q in (0.5, 0.95, 0.99))
             print(f"\n---- {name}: broker up p99 {percentile(baseline[name], 0.99):.2f} ms; "
-                  f"broker down p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {max(samples):.2f} ms "
-                  f"(n={len(samples)})", flush=True)
-            self.assertLess(p99, P99_BOUND_MS, f"{name} while the broker is down")
+                  f"broker down p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms, "
+                  f"max {max(samples):.2f} ms (n={len(samples)})", flush=True)
+            self.assertLess(p95, P95_BOUND_MS, f"{name} while the broker is down")
+            self.assertLess(max(samples), MAX_BOUND_MS, f"{name} while the broker is down")
         # The web kept logging: what it could not ship was buffered or counted as dropped.
         self.web.wait_ready(60)
         self.logd.wait_ready(60)
