@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "templating/template_set.h"
+#include "../tests/support/mstch_view.h"
 
 namespace {
 
@@ -33,28 +34,6 @@ std::string ReadTemplate(const std::filesystem::path& folder, const std::string&
     std::exit(1);
   }
   return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-}
-
-mstch::node ToMstch(const Json& value) {  // what TemplateSet::RenderView did before each render
-  switch (value.type()) {
-    case Json::value_t::object: {
-      mstch::map map;
-      for (const auto& [key, item] : value.items()) map.emplace(key, ToMstch(item));
-      return map;
-    }
-    case Json::value_t::array: {
-      mstch::array array;
-      array.reserve(value.size());
-      for (const auto& item : value) array.push_back(ToMstch(item));
-      return array;
-    }
-    case Json::value_t::string: return value.get<std::string>();
-    case Json::value_t::boolean: return value.get<bool>();
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return value.dump();
-    default: return std::string();
-  }
 }
 
 Json PostView() {
@@ -138,7 +117,7 @@ int main(int argc, char** argv) {
     return size;
   };
   const auto mstch_page = [&] {
-    return mstch::render(page_text, ToMstch(page_view), page_partials).size();
+    return mstch::render(page_text, inkwell::testing::MstchView(page_view), page_partials).size();
   };
   const auto compiled_page = [&] {
     return templates->RenderView("web/post.html", page_view)->size();
@@ -150,7 +129,7 @@ int main(int argc, char** argv) {
     Require(mstch::render(email_texts.at(name), context) == *templates->Render(name, email_values),
             "e-mail output differs from mstch");
   }
-  Require(mstch::render(page_text, ToMstch(page_view), page_partials) ==
+  Require(mstch::render(page_text, inkwell::testing::MstchView(page_view), page_partials) ==
               *templates->RenderView("web/post.html", page_view),
           "page output differs from mstch");
 

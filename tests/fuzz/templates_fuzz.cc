@@ -25,32 +25,12 @@
 
 #include "templating/compiled_template.h"
 #include "templating/template_renderer.h"
+#include "../support/mstch_view.h"
 
 namespace {
 
 using Json = nlohmann::json;
 using inkwell::templating::CompiledTemplate;
-
-mstch::node FuzzOracleNode(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::object: {
-      mstch::map map;
-      for (const auto& [key, item] : value.items()) map.emplace(key, FuzzOracleNode(item));
-      return map;
-    }
-    case Json::value_t::array: {
-      mstch::array array;
-      for (const auto& item : value) array.push_back(FuzzOracleNode(item));
-      return array;
-    }
-    case Json::value_t::string: return value.get<std::string>();
-    case Json::value_t::boolean: return value.get<bool>();
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return value.dump();
-    default: return std::string();
-  }
-}
 
 const Json& DefaultView() {
   static const Json view = Json::parse(R"({
@@ -111,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!ours) return 0;
   std::string theirs;
   try {
-    theirs = mstch::render(texts["t"], FuzzOracleNode(view), loaded_texts);
+    theirs = mstch::render(texts["t"], inkwell::testing::MstchView(view), loaded_texts);
   } catch (const std::exception&) {
     return 0;
   }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "templating/template_set.h"
+#include "../../support/mstch_view.h"
 
 namespace inkwell::templating {
 namespace {
@@ -25,28 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using Texts = std::map<std::string, std::string>;
-
-// The view mapping TemplateSet::RenderView had when it called mstch.
-mstch::node OracleNode(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::object: {
-      mstch::map map;
-      for (const auto& [key, item] : value.items()) map.emplace(key, OracleNode(item));
-      return map;
-    }
-    case Json::value_t::array: {
-      mstch::array array;
-      for (const auto& item : value) array.push_back(OracleNode(item));
-      return array;
-    }
-    case Json::value_t::string: return value.get<std::string>();
-    case Json::value_t::boolean: return value.get<bool>();
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return value.dump();
-    default: return std::string();
-  }
-}
 
 // Templates written to a fresh folder and loaded as a TemplateSet; mstch gets
 // them all as partials.
@@ -71,7 +50,7 @@ class OracleTemplates {
   }
 
   void ExpectSame(const std::string& name, const Json& view) const {
-    const std::string expected = mstch::render(texts_.at(name), OracleNode(view), texts_);
+    const std::string expected = mstch::render(texts_.at(name), inkwell::testing::MstchView(view), texts_);
     auto rendered = set_.RenderView(name, view);
     ASSERT_TRUE(rendered) << rendered.error().message;
     EXPECT_EQ(*rendered, expected) << "template " << name << " view " << view.dump();
