@@ -113,6 +113,10 @@ async def _offered_load(http_port, smtp_port, rate, seconds, tag, mail_wait):
     await server.wait_closed()
     responses = sorted(r for (_, r, status) in sent.values() if status == 201)
     latencies = sorted(mails.arrived[a] - sent[a][0] for a in accepted if a in mails.arrived)
+    # The part after the answer (relay, broker, mailer, SMTP): the mail's arrival minus the
+    # response's, per registration; negative when the mail came first.
+    after_response = sorted(mails.arrived[a] - sent[a][0] - sent[a][1]
+                            for a in accepted if a in mails.arrived)
     return {
         "offered": count,
         "accepted": len(accepted),
@@ -120,6 +124,7 @@ async def _offered_load(http_port, smtp_port, rate, seconds, tag, mail_wait):
         "mails_missing": len(accepted) - len(latencies),
         "response_s": responses,
         "mail_latency_s": latencies,
+        "mail_after_response_s": after_response,
     }
 
 

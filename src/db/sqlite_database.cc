@@ -92,6 +92,11 @@ SqliteDatabase::Statement& SqliteDatabase::Statement::Bind(int index, std::int64
   return *this;
 }
 
+SqliteDatabase::Statement& SqliteDatabase::Statement::BindNull(int index) {
+  sqlite3_bind_null(statement_.get(), index);
+  return *this;
+}
+
 core::Result<bool> SqliteDatabase::Statement::Step() {
   const int code = sqlite3_step(statement_.get());
   if (code == SQLITE_ROW) return true;

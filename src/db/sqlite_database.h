@@ -28,6 +28,7 @@ class SqliteDatabase {
    public:
     Statement& Bind(int index, std::string_view text);
     Statement& Bind(int index, std::int64_t value);
+    Statement& BindNull(int index);
     core::Result<bool> Step();
     std::int64_t Int(int column) const;
     std::string Text(int column) const;

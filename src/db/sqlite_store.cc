@@ -155,17 +155,50 @@ core::Result<void> SqliteStore::InUnsyncedTransaction(const std::function<core::
   return result;
 }
 
+bool SqliteStore::SetOutboxListener(OutboxListener listener) {
+  std::lock_guard lock(listener_mutex_);
+  listener_ = std::move(listener);
+  return true;
+}
+
 core::Result<void> SqliteStore::Write(const std::function<core::Result<void>()>& write) {
+  bool is_listened;
+  {
+    std::lock_guard lock(listener_mutex_);
+    is_listened = static_cast<bool>(listener_);
+  }
   // Concurrent writers share one commit (group commit): one fsync for all of them.
-  return group_commit_.Run(write);
+  if (!is_listened) return group_commit_.Run(write);
+  std::vector<OutboxRow> written;
+  auto done = group_commit_.Run([&]() -> core::Result<void> {
+    // The group commit's leader runs this with mutex_ held; the pointer is reset on every way
+    // out, an exception included, before another write of the batch starts.
+    struct Collect {
+      std::vector<OutboxRow>*& slot;
+      ~Collect() { slot = nullptr; }
+    } collect{written_outbox_ = &written};
+    auto result = write();
+    if (!result) written.clear();  // rolled back to its savepoint
+    return result;
+  });
+  if (done && !written.empty()) {
+    std::lock_guard lock(listener_mutex_);
+    // Unset meanwhile: the rows stay claimed by this instance, and its PendingOutbox returns
+    // them (ReleaseOutboxClaims at shutdown gives them to the others).
+    if (listener_) listener_(std::move(written));
+  }
+  return done;
 }
 
 core::Result<void> SqliteStore::InsertOutbox(const std::vector<OutboxMessage>& messages,
                                              std::int64_t now_ms) {
   if (messages.empty()) return {};
+  // Rows a listener will be handed are born claimed (the relay publishes them from memory, so
+  // no other instance may take them meanwhile); otherwise claimed_by stays NULL.
+  const bool is_handed = written_outbox_ != nullptr;
   auto insert = database_.Prepare(
       "INSERT INTO outbox(message_id, exchange, routing_key, type, body, traceparent,"
-      " created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      " created_at_ms, claimed_by, claimed_until_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert) return tl::unexpected(insert.error());
   for (const OutboxMessage& message : messages) {
     insert->Bind(1, message.message_id)
@@ -175,8 +208,20 @@ core::Result<void> SqliteStore::InsertOutbox(const std::vector<OutboxMessage>& m
         .Bind(5, message.body)
         .Bind(6, message.traceparent)
         .Bind(7, now_ms);
+    if (is_handed) {
+      insert->Bind(8, owner_).Bind(9, now_ms + outbox_lease_.count());
+    } else {
+      insert->BindNull(8).BindNull(9);
+    }
     if (auto done = insert->Step(); !done) return tl::unexpected(done.error());
     if (auto reset = insert->Reset(); !reset) return tl::unexpected(reset.error());
+    if (is_handed) {
+      OutboxRow row;
+      row.id = database_.LastInsertId();
+      row.message = message;
+      row.created_at_ms = now_ms;
+      written_outbox_->push_back(std::move(row));
+    }
   }
   return {};
 }

@@ -82,6 +82,7 @@ class SqliteStore final : public Store {
   core::Result<void> ReleaseOutboxClaims() override;
   core::Result<OutboxBacklog> Backlog() override;
   core::Result<std::vector<OutboxRow>> FailingOutbox(std::size_t limit) override;
+  bool SetOutboxListener(OutboxListener listener) override;
   core::Result<void> Ping() override;
 
  private:
@@ -103,10 +104,12 @@ class SqliteStore final : public Store {
   // The caller holds mutex_.
   core::Result<void> InTransaction(const char* begin,
                                    const std::function<core::Result<void>()>& body);
-  // Runs write in the next group commit (it holds mutex_ while it runs).
+  // Runs write in the next group commit (it holds mutex_ while it runs), then hands the outbox
+  // rows it wrote to the listener, if one is set.
   core::Result<void> Write(const std::function<core::Result<void>()>& write);
   // Inserts outbox rows created at now_ms; the caller's transaction makes them atomic with the
-  // change that caused them. Every mutation writes its messages through here.
+  // change that caused them. Every mutation writes its messages through here. Inside a Write
+  // with a listener, the rows are born claimed and collected for the listener.
   core::Result<void> InsertOutbox(const std::vector<OutboxMessage>& messages, std::int64_t now_ms);
   // kNotFound unless a user with this id exists. The caller holds mutex_.
   core::Result<void> RequireUser(std::int64_t id);
@@ -126,6 +129,11 @@ class SqliteStore final : public Store {
   std::unique_ptr<WalCheckpointer> checkpointer_;
   const std::string owner_;  // random per instance: the claimed_by of this store's outbox claims
   const std::chrono::milliseconds outbox_lease_;
+  // Where InsertOutbox collects the rows of the write running now (null: none wanted). Guarded
+  // by mutex_, like the connection.
+  std::vector<OutboxRow>* written_outbox_ = nullptr;
+  std::mutex listener_mutex_;  // held while the listener is set or called
+  OutboxListener listener_;
 };
 
 }  // namespace inkwell::db

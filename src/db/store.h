@@ -214,6 +214,20 @@ class Store {
   // Up to `limit` pending rows whose last publish attempt failed, oldest first (for operators).
   virtual core::Result<std::vector<OutboxRow>> FailingOutbox(std::size_t limit) = 0;
 
+  // Hands the outbox rows each committed transaction of this store wrote to `listener` (called
+  // once per transaction, after its commit, on the writer's thread; it must not block), so that
+  // a relay in this process can publish them without reading them back. While a listener is
+  // set, those rows are written already claimed by this instance, with PendingOutbox's lease:
+  // another instance's relay leaves them alone, and this instance's own PendingOutbox still
+  // returns them (after a lost connection, say). Once SetOutboxListener(nullptr) returns, the
+  // old listener is not called again. Returns false if the engine does not hand rows over;
+  // then a relay learns of new rows from PendingOutbox only.
+  using OutboxListener = std::function<void(std::vector<OutboxRow> rows)>;
+  virtual bool SetOutboxListener(OutboxListener listener) {
+    (void)listener;
+    return false;
+  }
+
   // Cheap round trip, for /readyz.
   virtual core::Result<void> Ping() = 0;
 };

@@ -54,13 +54,125 @@ OutboxRelay::OutboxRelay(db::Store& store, amqp::BrokerUrl url, RelayOptions opt
 OutboxRelay::~OutboxRelay() { Stop(); }
 
 void OutboxRelay::Start() {
+  // Before the threads: a row handed before the first connection is dropped by Hand and
+  // brought back by the claim every connection starts with.
+  is_handed_rows_ =
+      store_.SetOutboxListener([this](std::vector<db::OutboxRow> rows) { Hand(std::move(rows)); });
+  store_thread_ = std::thread([this] { RunStore(); });
   thread_ = std::thread([this] { Run(); });
 }
 
 void OutboxRelay::Stop() {
+  if (!thread_.joinable() && !store_thread_.joinable()) return;  // never started, or stopped
+  // From here on, commits write unclaimed rows (another instance may publish them) and never
+  // call into this relay again.
+  store_.SetOutboxListener(nullptr);
   is_stopping_ = true;
   wake_.Signal();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(chores_mutex_);
+    chores_.is_stopping = true;
+  }
+  chores_ready_.notify_one();
+  if (store_thread_.joinable()) store_thread_.join();
+}
+
+void OutboxRelay::Notify() {
+  // The store hands every committed row over: a claim per commit would only return rows
+  // already queued, and take the database from the next commit meanwhile.
+  if (is_handed_rows_) return;
+  is_claim_requested_ = true;
+  wake_.Signal();
+}
+
+void OutboxRelay::Hand(std::vector<db::OutboxRow> rows) {
+  // Away from the broker, or so far behind that the relay thread has not taken what was handed
+  // last: leave the rows to a claim (they are this instance's in the database).
+  if (!is_connected_) return;
+  const auto now = Clock::now();
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (inbox_.rows.size() >= options_.batch_size) {
+      is_claim_requested_ = true;
+    } else {
+      for (db::OutboxRow& row : rows) inbox_.rows.push_back(Arrival{std::move(row), now});
+    }
+  }
+  wake_.Signal();
+}
+
+void OutboxRelay::AskStore(std::vector<std::int64_t>& sent, std::vector<std::int64_t>& refused,
+                           bool wants_claim) {
+  if (sent.empty() && refused.empty() && !wants_claim) return;
+  {
+    std::lock_guard lock(chores_mutex_);
+    chores_.sent.insert(chores_.sent.end(), sent.begin(), sent.end());
+    chores_.refused.insert(chores_.refused.end(), refused.begin(), refused.end());
+    chores_.wants_claim = chores_.wants_claim || wants_claim;
+  }
+  chores_ready_.notify_one();
+  sent.clear();
+  refused.clear();
+}
+
+void OutboxRelay::RunStore() {
+  for (;;) {
+    Chores chores;
+    {
+      std::unique_lock lock(chores_mutex_);
+      chores_ready_.wait(lock, [this] {
+        return chores_.is_stopping || chores_.wants_claim || !chores_.sent.empty() ||
+               !chores_.refused.empty();
+      });
+      std::swap(chores, chores_);
+      chores_.is_stopping = chores.is_stopping;  // stays set for the next round
+    }
+    // Settle before claiming: a claim must not return a row the broker already confirmed.
+    if (!chores.sent.empty()) {
+      if (auto marked = store_.MarkOutboxSent(chores.sent); !marked) {
+        // The broker has them; they will be published again and de-duplicated by the mailer.
+        core::LogError("outbox relay could not mark confirmed rows sent",
+                       {{"rows", std::to_string(chores.sent.size())},
+                        {"error", marked.error().message}});
+      }
+    }
+    if (!chores.refused.empty()) {
+      core::LogWarn("broker refused outbox messages; they stay in the outbox and are retried",
+                    {{"rows", std::to_string(chores.refused.size())}});
+      (void)store_.RecordOutboxFailure(chores.refused, "refused by the broker (nack or unroutable)");
+    }
+    if (chores.is_stopping) {
+      // Nothing more will be published by this instance: give its claims back at once, so
+      // another instance need not wait out the lease.
+      (void)store_.ReleaseOutboxClaims();
+      return;
+    }
+    std::vector<Arrival> claimed;
+    bool was_claim_full = false;
+    if (chores.wants_claim) {
+      auto rows = store_.PendingOutbox(options_.batch_size);
+      if (!rows) {
+        core::LogError("outbox relay cannot read the outbox", {{"error", rows.error().message}});
+      } else {
+        was_claim_full = rows->size() >= options_.batch_size;
+        const auto now = Clock::now();
+        claimed.reserve(rows->size());
+        for (db::OutboxRow& row : *rows) claimed.push_back(Arrival{std::move(row), now});
+      }
+    }
+    {
+      std::lock_guard lock(inbox_mutex_);
+      inbox_.settled.insert(inbox_.settled.end(), chores.sent.begin(), chores.sent.end());
+      inbox_.settled.insert(inbox_.settled.end(), chores.refused.begin(), chores.refused.end());
+      if (chores.wants_claim) {
+        for (Arrival& arrival : claimed) inbox_.rows.push_back(std::move(arrival));
+        inbox_.has_claim_result = true;
+        inbox_.was_claim_full = was_claim_full;
+      }
+    }
+    wake_.Signal();
+  }
 }
 
 void OutboxRelay::Run() {
@@ -96,37 +208,26 @@ void OutboxRelay::Run() {
       failures = 0;
       last_error.clear();
     }
-    RelayPending(connection);
+    RelaySession(connection);
   }
   connection.reset();
   is_connected_ = false;
 }
 
-void OutboxRelay::SettleRows(std::vector<std::int64_t>& sent, std::vector<std::int64_t>& refused) {
-  if (auto marked = store_.MarkOutboxSent(sent); !marked) {
-    // The broker has them; they will be published again and de-duplicated by the mailer.
-    core::LogError("outbox relay could not mark confirmed rows sent",
-                   {{"rows", std::to_string(sent.size())}, {"error", marked.error().message}});
-  }
-  if (!refused.empty()) {
-    core::LogWarn("broker refused outbox messages; they stay in the outbox and are retried",
-                  {{"rows", std::to_string(refused.size())}});
-    (void)store_.RecordOutboxFailure(refused, "refused by the broker (nack or unroutable)");
-  }
-  sent.clear();
-  refused.clear();
-}
-
-void OutboxRelay::RelayPending(std::optional<amqp::Connection>& holder) {
-  using Clock = std::chrono::steady_clock;
+void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
   amqp::Connection& connection = *holder;
-  std::deque<db::OutboxRow> queued;                // claimed, not yet published
-  std::deque<Clock::time_point> queued_at;         // when each queued row was claimed
-  std::map<std::uint64_t, InFlight> in_flight;     // by publish sequence number
-  std::unordered_set<std::int64_t> held;           // ids queued or in flight: a claim returns them again
-  std::vector<std::int64_t> sent;                  // acked, to be marked sent
+  std::deque<Arrival> queued;                   // to publish
+  std::map<std::uint64_t, InFlight> in_flight;  // by publish sequence number
+  // Queued, in flight, or confirmed and not yet settled by the store thread: a claim that
+  // returns one of these (it is still pending in the database) must not queue it again.
+  std::unordered_set<std::int64_t> held;
+  std::vector<std::int64_t> sent;  // acked, for the store thread to mark sent
   std::vector<std::int64_t> refused;
-  bool is_outbox_empty = false;  // the last claim brought no new row
+  // Every connection starts with a claim: rows left by a crash, another instance, the last
+  // connection, or handed while the broker was away.
+  bool wants_claim = true;
+  bool is_claim_pending = false;
+  auto last_claim = Clock::now();
   auto last_confirm = Clock::now();
   std::optional<core::Error> broken;
 
@@ -140,7 +241,6 @@ void OutboxRelay::RelayPending(std::optional<amqp::Connection>& holder) {
     }
     for (auto it = begin; it != end; ++it) {
       const InFlight& row = it->second;
-      held.erase(row.id);
       if (row.is_returned) {
         if (amqp::IsBroadcastExchange(row.exchange)) {
           sent.push_back(row.id);  // an event nobody subscribes to yet: published as far as it can be
@@ -166,43 +266,53 @@ void OutboxRelay::RelayPending(std::optional<amqp::Connection>& holder) {
     last_confirm = Clock::now();
   };
 
-  while (!broken) {
-    const bool is_stopping = is_stopping_;
-    // Claim more while fewer than a window's worth wait to be published; the rows in flight
-    // keep the broker busy meanwhile. Acked rows are marked first, so the claim skips them.
-    if (!is_stopping && !is_outbox_empty && queued.size() < options_.confirm_window) {
-      SettleRows(sent, refused);
-      auto rows = store_.PendingOutbox(options_.batch_size);
-      if (!rows) {
-        core::LogError("outbox relay cannot read the outbox", {{"error", rows.error().message}});
-        if (in_flight.empty() && queued.empty()) {
-          wake_.Wait(static_cast<int>(options_.poll_interval.count()));
-          return;
-        }
-        is_outbox_empty = true;  // finish what is in flight; the next round claims again
-      } else {
-        std::size_t added = 0;
-        for (auto& row : *rows) {
-          if (!held.insert(row.id).second) continue;
-          queued.push_back(std::move(row));
-          queued_at.push_back(Clock::now());
-          ++added;
-        }
-        is_outbox_empty = added == 0;
+  auto take_inbox = [&] {
+    std::vector<Arrival> rows;
+    std::vector<std::int64_t> settled;
+    {
+      std::lock_guard lock(inbox_mutex_);
+      // Leave handed rows waiting while a batch's worth is queued (Hand stops taking more).
+      if (queued.size() < options_.batch_size) rows.swap(inbox_.rows);
+      settled.swap(inbox_.settled);
+      if (inbox_.has_claim_result) {
+        is_claim_pending = false;
+        wants_claim = wants_claim || inbox_.was_claim_full;
+        inbox_.has_claim_result = false;
       }
     }
+    // Rows before settlements: a claim taken before a row was settled may still return it.
+    for (Arrival& arrival : rows) {
+      if (held.insert(arrival.row.id).second) queued.push_back(std::move(arrival));
+    }
+    for (const std::int64_t id : settled) held.erase(id);
+  };
+
+  while (!broken) {
+    const bool is_stopping = is_stopping_;
+    take_inbox();
+    if (is_claim_requested_.exchange(false)) wants_claim = true;
+    const auto now = Clock::now();
+    const bool wants_claim_now =
+        !is_stopping && !is_claim_pending && queued.size() < options_.confirm_window &&
+        (wants_claim || now - last_claim >= options_.poll_interval);
+    AskStore(sent, refused, wants_claim_now);
+    if (wants_claim_now) {
+      is_claim_pending = true;
+      wants_claim = false;
+      last_claim = now;
+    }
     while (!is_stopping && !queued.empty() && in_flight.size() < options_.confirm_window) {
-      // A row whose claim is older than publish_within may have passed its lease to another
+      // A row claimed longer ago than publish_within may have passed its lease to another
       // instance by now: give it up instead of publishing it too; a later claim (ours or
       // theirs) brings it back.
-      if (Clock::now() - queued_at.front() > options_.publish_within) {
-        held.erase(queued.front().id);
+      if (Clock::now() - queued.front().claimed_at > options_.publish_within) {
+        held.erase(queued.front().row.id);
         queued.pop_front();
-        queued_at.pop_front();
-        is_outbox_empty = false;
+        wants_claim = true;
         continue;
       }
-      amqp::OutgoingMessage outgoing = ToOutgoing(queued.front(), options_.app_id);
+      const db::OutboxRow& row = queued.front().row;
+      amqp::OutgoingMessage outgoing = ToOutgoing(row, options_.app_id);
       outgoing.message.is_persistent = true;
       auto sequence = connection.Publish(outgoing.exchange, outgoing.routing_key,
                                          outgoing.message, /*is_mandatory=*/true);
@@ -211,27 +321,17 @@ void OutboxRelay::RelayPending(std::optional<amqp::Connection>& holder) {
         break;
       }
       if (in_flight.empty()) last_confirm = Clock::now();
-      const db::OutboxRow& row = queued.front();
       in_flight.emplace(*sequence, InFlight{row.id, row.message.message_id, row.message.exchange,
                                             row.message.routing_key, row.message.traceparent,
                                             std::chrono::system_clock::now(), Clock::now()});
       published_.Increment();
       queued.pop_front();
-      queued_at.pop_front();
     }
     if (broken) break;
-    if (in_flight.empty() && (queued.empty() || is_stopping)) {
-      SettleRows(sent, refused);
-      // Stopping with claimed rows never published: nothing of ours is in flight, so give the
-      // claims back at once instead of making another instance wait out the lease.
-      if (is_stopping && !queued.empty()) (void)store_.ReleaseOutboxClaims();
-      if (is_stopping || !is_outbox_empty) return;
-      // Idle: wait for a commit or the poll interval while keeping the connection's heartbeats.
-      auto event = connection.NextEvent(options_.poll_interval, wake_.fd());
-      wake_.Drain();
-      if (!event) broken = event.error();
-      if (!broken) return;
-      break;
+    if (is_stopping && in_flight.empty()) {
+      // Rows still queued were never published: the store thread releases their claims.
+      AskStore(sent, refused, false);
+      return;
     }
     if (!in_flight.empty() && Clock::now() - last_confirm > options_.confirm_timeout) {
       broken = core::Error{core::ErrorCode::kUnavailable,
@@ -239,10 +339,25 @@ void OutboxRelay::RelayPending(std::optional<amqp::Connection>& holder) {
                                std::to_string(options_.confirm_timeout.count()) + " ms"};
       break;
     }
-    // Block for a confirm only when there is nothing to publish or claim meanwhile.
-    const bool has_work = !is_stopping && ((!queued.empty() && in_flight.size() < options_.confirm_window) ||
-                                           (!is_outbox_empty && queued.size() < options_.confirm_window));
-    auto event = connection.NextEvent(std::chrono::milliseconds(has_work ? 0 : 100));
+    // Wait for a confirm, a handed row, a claim's result or the next poll; not at all while
+    // there is something to publish. Heartbeats keep flowing meanwhile.
+    std::chrono::milliseconds timeout{0};
+    const bool can_publish =
+        !is_stopping && !queued.empty() && in_flight.size() < options_.confirm_window;
+    const bool can_claim = !is_stopping && !is_claim_pending && queued.size() < options_.confirm_window;
+    if (!can_publish && !(can_claim && wants_claim)) {
+      if (!in_flight.empty()) {
+        timeout = std::chrono::milliseconds(100);  // to notice a confirm timeout
+      } else if (can_claim) {
+        timeout = std::max(std::chrono::milliseconds(1),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                               options_.poll_interval - (Clock::now() - last_claim)));
+      } else {
+        timeout = options_.poll_interval;  // the claim's result wakes us
+      }
+    }
+    auto event = connection.NextEvent(timeout, wake_.fd());
+    wake_.Drain();
     if (!event) {
       broken = event.error();
       break;
@@ -256,9 +371,10 @@ void OutboxRelay::RelayPending(std::optional<amqp::Connection>& holder) {
       }
     }
   }
-  // The connection broke: unconfirmed rows stay claimed by this relay and are published again.
+  // The connection broke: unconfirmed rows stay claimed by this relay and are published again
+  // (the next connection starts with a claim).
   unsettled_.Increment(in_flight.size());
-  SettleRows(sent, refused);
+  AskStore(sent, refused, false);
   core::LogWarn("outbox relay lost the broker connection; unconfirmed rows will be published again",
                 {{"error", broken->message}, {"unconfirmed", std::to_string(in_flight.size())}});
   holder.reset();

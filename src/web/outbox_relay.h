@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,9 +22,9 @@ namespace inkwell::web {
 struct RelayOptions {
   std::chrono::seconds heartbeat{10};
   amqp::TopologyOptions topology;
-  // Rows claimed and published per round. Each round ends by waiting for its last confirms
-  // (one broker round trip with nothing in flight) and costs two commits (claim, mark sent), so
-  // a round must be several windows long: at 500 rows the relay ran at 0.7x a plain publisher.
+  // Rows per claim; also how many handed rows may wait before the relay leaves new ones to a
+  // claim. A claim is asked for while fewer than a window wait, so the store thread claims the
+  // next batch while the last one is being published.
   std::size_t batch_size = 2000;
   std::size_t confirm_window = 512;  // unconfirmed publishes in flight
   // A claimed row still unpublished after this is given up and claimed again: the store's lease
@@ -36,11 +38,20 @@ struct RelayOptions {
   std::string app_id = "inkwell-web";
 };
 
-// Publishes the outbox to RabbitMQ. Its own thread owns its own AMQP connection: it wakes when
-// Notify() says a transaction wrote outbox rows, or every poll_interval; claims batches of
-// pending rows and publishes them with streamed confirms, claiming the next batch while the
-// last one's confirms are still outstanding (the window never drains between batches); and
-// marks sent only the rows the broker acked, one transaction for all acked since the last.
+// Publishes the outbox to RabbitMQ with two threads, so that a publish never waits for the
+// database (whose one SQLite connection may be in the middle of a registration's fsync):
+// - the relay thread owns the AMQP connection: it publishes rows with streamed confirms (up to
+//   confirm_window unconfirmed) and reads the confirms. It never touches the store.
+// - the store thread does the relay's database work, in the order asked: marks confirmed rows
+//   sent and refused ones failed (all that accumulated, one transaction each), and claims
+//   pending rows (PendingOutbox) when the relay thread asks for them.
+// Rows reach the relay thread two ways. A store that hands rows over (Store::SetOutboxListener)
+// gives it each transaction's rows from memory right after the commit, born claimed by this
+// instance: the usual path, with no read of the outbox between a registration and its publish.
+// A claim brings the rest: at every (re)connect, every poll_interval, after Notify(), and back to
+// back while claims come back full (a backlog). A row stays "held" from the moment it is queued
+// until the store thread reports it settled, so a claim that returns it meanwhile (it is still
+// pending in the database) does not publish it twice.
 // Reconnects with capped exponential backoff and jitter.
 // Thread-safe: Notify and is_connected from any thread.
 class OutboxRelay {
@@ -48,14 +59,37 @@ class OutboxRelay {
   OutboxRelay(db::Store& store, amqp::BrokerUrl url, RelayOptions options, core::Metrics& metrics);
   ~OutboxRelay();  // Stop()
 
+  // Starts both threads and registers for the store's committed rows.
   void Start();
-  // Finishes the batch in flight (bounded by confirm_timeout), closes the connection, joins.
+  // Unregisters from the store, finishes the publishes in flight (bounded by confirm_timeout),
+  // closes the connection, lets the store thread settle what was confirmed, joins both.
   void Stop();
-  void Notify() { wake_.Signal(); }
+  // Outbox rows were written: claim soon, unless the store hands every committed row over.
+  void Notify();
   bool is_connected() const { return is_connected_.load(); }
 
  private:
-  void Run();
+  using Clock = std::chrono::steady_clock;
+  // A row to publish, and when it was claimed (handed rows: their commit). Published only
+  // within publish_within of that, while the claim surely still holds.
+  struct Arrival {
+    db::OutboxRow row;
+    Clock::time_point claimed_at;
+  };
+  // From the store (and its listener) to the relay thread. Guarded by inbox_mutex_.
+  struct Inbox {
+    std::vector<Arrival> rows;
+    std::vector<std::int64_t> settled;  // marked sent or failed: no longer held
+    bool has_claim_result = false;
+    bool was_claim_full = false;  // a backlog: claim again at once
+  };
+  // From the relay thread to the store thread. Guarded by chores_mutex_.
+  struct Chores {
+    std::vector<std::int64_t> sent;
+    std::vector<std::int64_t> refused;
+    bool wants_claim = false;
+    bool is_stopping = false;
+  };
   // A row published and not yet confirmed.
   struct InFlight {
     std::int64_t id;
@@ -67,19 +101,33 @@ class OutboxRelay {
     std::chrono::steady_clock::time_point published_steady;
     bool is_returned = false;  // unroutable: the ack that follows does not mean it is stored
   };
-  // Relays until the outbox is empty and every confirm is in, or the connection breaks (then
-  // resets it). Waits for a commit or the poll interval when there is nothing to publish.
-  void RelayPending(std::optional<amqp::Connection>& connection);
-  // Marks `sent` sent and `refused` failed (one transaction each), then clears both.
-  void SettleRows(std::vector<std::int64_t>& sent, std::vector<std::int64_t>& refused);
+
+  void Run();       // the relay thread: connects and reconnects
+  void RunStore();  // the store thread
+  // Rows a commit wrote (the store's listener). Dropped while the broker is away or the relay is
+  // behind: they are claimed by this instance in the database, so a claim brings them back.
+  void Hand(std::vector<db::OutboxRow> rows);
+  // Relays until the connection breaks (then resets it) or Stop() is called.
+  void RelaySession(std::optional<amqp::Connection>& connection);
+  // Passes confirmed and refused rows (then clears both) and perhaps a claim to the store thread.
+  void AskStore(std::vector<std::int64_t>& sent, std::vector<std::int64_t>& refused,
+                bool wants_claim);
 
   db::Store& store_;
   amqp::BrokerUrl url_;
   RelayOptions options_;
-  core::WakeEvent wake_;
+  core::WakeEvent wake_;  // the relay thread's: the inbox or a Notify
   std::atomic<bool> is_stopping_{false};
   std::atomic<bool> is_connected_{false};
+  std::atomic<bool> is_claim_requested_{false};
+  std::atomic<bool> is_handed_rows_{false};  // the store hands committed rows over
+  std::mutex inbox_mutex_;
+  Inbox inbox_;
+  std::mutex chores_mutex_;
+  std::condition_variable chores_ready_;
+  Chores chores_;
   std::thread thread_;
+  std::thread store_thread_;
   core::Counter& published_;
   core::Counter& confirmed_;
   core::Counter& nacked_;

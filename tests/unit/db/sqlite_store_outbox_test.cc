@@ -187,5 +187,117 @@ TEST_F(SqliteStoreOutboxTest, SentRowsAreNeverClaimedAgain) {
   EXPECT_TRUE(after->empty());
 }
 
+// ---- Rows handed to a listener (the relay in the same process) ----
+
+// Collects what the listener is handed, from any thread.
+struct Handed {
+  std::mutex mutex;
+  std::vector<std::vector<OutboxRow>> calls;
+  Store::OutboxListener Listener() {
+    return [this](std::vector<OutboxRow> rows) {
+      std::lock_guard lock(mutex);
+      calls.push_back(std::move(rows));
+    };
+  }
+};
+
+NewUser UserWithAddress(const std::string& email) {
+  return NewUser{"Ada", email, "$argon2id$hash", "", 0};
+}
+
+TEST_F(SqliteStoreOutboxTest, ACommittedWriteHandsItsRowsBornClaimedByThisStore) {
+  auto relaying = Open();
+  auto other = Open();
+  ASSERT_TRUE(relaying && other);
+  Handed handed;
+  ASSERT_TRUE(relaying->SetOutboxListener(handed.Listener()));
+
+  auto id = relaying->CreateUser(UserWithAddress("ada@example.org"), {Event("m-0"), Event("m-1", "{\"n\":1}")});
+  ASSERT_TRUE(id) << id.error().message;
+
+  ASSERT_EQ(handed.calls.size(), 1U);
+  const std::vector<OutboxRow>& rows = handed.calls[0];
+  EXPECT_EQ(MessageIdsOf(rows), (std::vector<std::string>{"m-0", "m-1"}));
+  EXPECT_EQ(rows[1].message.body, "{\"n\":1}");
+  EXPECT_GT(rows[0].created_at_ms, 0);
+  // Claimed from birth: another instance's relay leaves them alone, this one's claim still
+  // returns them (after a lost connection, say), with the same ids it was handed.
+  auto others_claim = other->PendingOutbox(10);
+  auto own_claim = relaying->PendingOutbox(10);
+  ASSERT_TRUE(others_claim && own_claim);
+  EXPECT_TRUE(others_claim->empty());
+  EXPECT_EQ(IdsOf(*own_claim), IdsOf(rows));
+}
+
+TEST_F(SqliteStoreOutboxTest, AFailedWriteHandsNothing) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->CreateUser(UserWithAddress("ada@example.org"), {Event("first")}));
+  Handed handed;
+  ASSERT_TRUE(store->SetOutboxListener(handed.Listener()));
+
+  auto again = store->CreateUser(UserWithAddress("ADA@example.org"), {Event("second")});
+
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, core::ErrorCode::kConflict);
+  EXPECT_TRUE(handed.calls.empty());
+  auto pending = store->PendingOutbox(10);
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(MessageIdsOf(*pending), (std::vector<std::string>{"first"}));
+}
+
+TEST_F(SqliteStoreOutboxTest, WithoutAListenerRowsAreBornUnclaimedAndNothingIsHanded) {
+  auto store = Open();
+  auto other = Open();
+  ASSERT_TRUE(store && other);
+  Handed handed;
+  ASSERT_TRUE(store->SetOutboxListener(handed.Listener()));
+  ASSERT_TRUE(store->SetOutboxListener(nullptr));
+
+  ASSERT_TRUE(store->CreateUser(UserWithAddress("ada@example.org"), {Event("m-0")}));
+
+  EXPECT_TRUE(handed.calls.empty());
+  auto taken = other->PendingOutbox(10);
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(MessageIdsOf(*taken), (std::vector<std::string>{"m-0"}));
+}
+
+TEST_F(SqliteStoreOutboxTest, WritesSharingAGroupCommitEachHandTheirOwnRows) {
+  constexpr int kWriters = 8;
+  constexpr int kUsersEach = 25;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Handed handed;
+  ASSERT_TRUE(store->SetOutboxListener(handed.Listener()));
+
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&store, w] {
+      for (int u = 0; u < kUsersEach; ++u) {
+        const std::string user = std::to_string(w) + "-" + std::to_string(u);
+        auto id = store->CreateUser(UserWithAddress("u" + user + "@example.org"),
+                                    {Event(user + "/a"), Event(user + "/b")});
+        EXPECT_TRUE(id) << id.error().message;
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+
+  // One call per transaction, holding exactly that transaction's two rows, under their ids.
+  ASSERT_EQ(handed.calls.size(), static_cast<std::size_t>(kWriters * kUsersEach));
+  std::map<std::int64_t, std::string> handed_ids;
+  for (const std::vector<OutboxRow>& rows : handed.calls) {
+    ASSERT_EQ(rows.size(), 2U);
+    const std::string& first = rows[0].message.message_id;
+    const std::string user = first.substr(0, first.find('/'));
+    EXPECT_EQ(MessageIdsOf(rows), (std::vector<std::string>{user + "/a", user + "/b"}));
+    for (const OutboxRow& row : rows) handed_ids.emplace(row.id, row.message.message_id);
+  }
+  auto stored = store->PendingOutbox(1000);
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->size(), handed_ids.size());
+  for (const OutboxRow& row : *stored) EXPECT_EQ(handed_ids[row.id], row.message.message_id);
+}
+
 }  // namespace
 }  // namespace inkwell::db
