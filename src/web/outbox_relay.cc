@@ -295,7 +295,12 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
     const bool wants_claim_now =
         !is_stopping && !is_claim_pending && queued.size() < options_.confirm_window &&
         (wants_claim || now - last_claim >= options_.poll_interval);
-    AskStore(sent, refused, wants_claim_now);
+    // Settle in bulk while rows stream (one transaction per claim or per batch_size, not per
+    // confirm), at once when idle. Nothing waits for it: a registration's mail is on its way.
+    const bool is_idle = in_flight.empty() && queued.empty();
+    if (wants_claim_now || is_idle || !refused.empty() || sent.size() >= options_.batch_size) {
+      AskStore(sent, refused, wants_claim_now);
+    }
     if (wants_claim_now) {
       is_claim_pending = true;
       wants_claim = false;
