@@ -116,16 +116,32 @@ db::OutboxMessage UserRegisteredEvent(std::int64_t user_id, const RegistrationIn
 
 tl::expected<std::int64_t, RegistrationError> Registration::Register(
     const RegistrationInput& input, const std::string& traceparent) {
+  auto prepared = Prepare(input);
+  if (!prepared) return tl::unexpected(prepared.error());
+  return Commit(*prepared, traceparent);
+}
+
+tl::expected<PreparedRegistration, RegistrationError> Registration::Prepare(
+    const RegistrationInput& input) const {
   if (auto valid = ValidateRegistration(input); !valid) return tl::unexpected(valid.error());
   auto hash = hasher_.Hash(input.password);
   if (!hash) return tl::unexpected(RegistrationError{hash.error(), ""});
   // The link in the welcome mail confirms the address; only its hash is stored.
   const std::string token = NewSecretToken();
-  const std::string confirm_url = ConfirmUrl(public_url_, token);
   const auto expires = std::chrono::system_clock::now() + kConfirmationLifetime;
-  const db::NewUser user{input.name, input.email, std::move(*hash), HashToken(token),
-                         std::chrono::duration_cast<std::chrono::milliseconds>(
-                             expires.time_since_epoch()).count()};
+  PreparedRegistration prepared{RegistrationInput{input.name, input.email, ""},
+                                db::NewUser{input.name, input.email, std::move(*hash), HashToken(token),
+                                            std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                expires.time_since_epoch()).count()},
+                                ConfirmUrl(public_url_, token)};
+  return prepared;
+}
+
+tl::expected<std::int64_t, RegistrationError> Registration::Commit(
+    const PreparedRegistration& prepared, const std::string& traceparent) {
+  const RegistrationInput& input = prepared.input;
+  const std::string& confirm_url = prepared.confirm_url;
+  const db::NewUser& user = prepared.user;
   const auto started = std::chrono::system_clock::now();
   const auto started_steady = std::chrono::steady_clock::now();
   auto id = store_.CreateUser(user, [&](std::int64_t user_id) {

@@ -40,8 +40,17 @@ std::string ConfirmUrl(const std::string& public_url, const std::string& token);
 db::OutboxMessage UserRegisteredEvent(std::int64_t user_id, const RegistrationInput& input,
                                       const std::string& traceparent);
 
+// A registration whose password is hashed, ready to be written (Registration::Prepare).
+struct PreparedRegistration {
+  RegistrationInput input;  // without the password
+  db::NewUser user;
+  std::string confirm_url;  // the link in the welcome mail
+};
+
 // Registers users: validate, hash, then write the user and the welcome e-mail command in one
 // transaction. Blocking (argon2id, the database): run it on a worker thread. Thread-safe.
+// Prepare (the CPU: argon2id) and Commit (the database) may run on different threads, so that
+// the transaction never runs on a thread niced for hashing.
 class Registration {
  public:
   // on_committed is called after each successful commit (it wakes the outbox relay).
@@ -55,6 +64,12 @@ class Registration {
   // kUnavailable when the database is.
   tl::expected<std::int64_t, RegistrationError> Register(const RegistrationInput& input,
                                                          const std::string& traceparent);
+  // Validates, hashes the password and makes the confirmation token. kInvalidArgument (with
+  // the field); kUnavailable if argon2id cannot get its memory.
+  tl::expected<PreparedRegistration, RegistrationError> Prepare(const RegistrationInput& input) const;
+  // Writes the user and its outbox messages in one transaction; as Register.
+  tl::expected<std::int64_t, RegistrationError> Commit(const PreparedRegistration& prepared,
+                                                       const std::string& traceparent);
 
  private:
   db::Store& store_;

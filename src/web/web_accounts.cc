@@ -35,19 +35,41 @@ http::HttpResponse WebApp::RegisterForm(int status, const RegistrationInput& inp
               visitor);
 }
 
-tl::expected<std::int64_t, RegistrationError> WebApp::RegisterOrInternalError(
-    const RegistrationInput& input, const std::string& traceparent) {
+namespace {
+
+// A registration step whose exception (a bug, out of memory) becomes kInternal, which the
+// caller shows like any other failure.
+template <typename Step>
+auto OrInternalError(const Step& step) -> decltype(step()) {
   try {
-    return deps_.registration.Register(input, traceparent);
+    return step();
   } catch (const std::exception& exception) {
     core::LogError("registration failed", {{"error", exception.what()}});
     return tl::unexpected(RegistrationError{core::Error{ErrorCode::kInternal, "internal error"}, ""});
   }
 }
 
+}  // namespace
+
+std::optional<http::HttpResponse> WebApp::CommitRegistration(const http::HttpRequest& request,
+                                                             http::Responder respond,
+                                                             PreparedRegistration prepared,
+                                                             std::string traceparent,
+                                                             RegistrationAnswer answer) {
+  Offload(deps_.db_pool, request, respond,
+          [this, prepared = std::move(prepared), traceparent = std::move(traceparent),
+           answer = std::move(answer)]() -> std::optional<http::HttpResponse> {
+            const core::TraceScope trace(core::TraceIdOf(traceparent));
+            return answer(
+                OrInternalError([&] { return deps_.registration.Commit(prepared, traceparent); }));
+          });
+  return std::nullopt;
+}
+
 void WebApp::RegisterFromForm(const http::HttpRequest& request, const std::string& traceparent,
                               http::Responder& respond) {
-  Offload(deps_.blocking_pool, request, respond, [this, request, traceparent]() {
+  Offload(deps_.blocking_pool, request, respond,
+          [this, request, respond, traceparent]() -> std::optional<http::HttpResponse> {
     const core::TraceScope trace(core::TraceIdOf(traceparent));
     const Visitor visitor = Identify(request, false);
     RegistrationInput input;
@@ -66,9 +88,13 @@ void WebApp::RegisterFromForm(const http::HttpRequest& request, const std::strin
     if (auto valid = ValidateRegistration(input); !valid) {
       return RegisterForm(400, input, valid.error().error.message, visitor);
     }
-    auto id = RegisterOrInternalError(input, traceparent);
-    if (!id) return RegisterForm(StatusFor(id.error().error.code), input, id.error().error.message, visitor);
-    return Redirect("/registered?email=" + http::UrlEncode(input.email));
+    auto prepared = OrInternalError([&] { return deps_.registration.Prepare(input); });
+    const auto answer = [this, input, visitor](const tl::expected<std::int64_t, RegistrationError>& id) {
+      if (!id) return RegisterForm(StatusFor(id.error().error.code), input, id.error().error.message, visitor);
+      return Redirect("/registered?email=" + http::UrlEncode(input.email));
+    };
+    if (!prepared) return answer(tl::unexpected(prepared.error()));
+    return CommitRegistration(request, respond, std::move(*prepared), traceparent, answer);
   });
 }
 
@@ -100,17 +126,22 @@ void WebApp::RegisterFromJson(const http::HttpRequest& request, const std::strin
   if (auto valid = ValidateRegistration(input); !valid) {
     return respond(JsonError(400, "invalid_argument", valid.error().error.message));
   }
-  Offload(deps_.blocking_pool, request, respond, [this, input, traceparent]() {
+  Offload(deps_.blocking_pool, request, respond,
+          [this, request, respond, input, traceparent]() -> std::optional<http::HttpResponse> {
     const core::TraceScope trace(core::TraceIdOf(traceparent));
-    auto id = RegisterOrInternalError(input, traceparent);
-    if (!id) {
-      const core::Error& error = id.error().error;
-      return JsonError(StatusFor(error.code), core::NameOf(error.code), error.message);
-    }
-    const Json created = {{"id", *id}, {"name", input.name}, {"email", input.email}};
-    http::HttpResponse response{201, "application/json", {}, created.dump() + "\n"};
-    response.headers.emplace_back("Cache-Control", "no-store");
-    return response;
+    const auto answer = [input](const tl::expected<std::int64_t, RegistrationError>& id) {
+      if (!id) {
+        const core::Error& error = id.error().error;
+        return JsonError(StatusFor(error.code), core::NameOf(error.code), error.message);
+      }
+      const Json created = {{"id", *id}, {"name", input.name}, {"email", input.email}};
+      http::HttpResponse response{201, "application/json", {}, created.dump() + "\n"};
+      response.headers.emplace_back("Cache-Control", "no-store");
+      return response;
+    };
+    auto prepared = OrInternalError([&] { return deps_.registration.Prepare(input); });
+    if (!prepared) return answer(tl::unexpected(prepared.error()));
+    return CommitRegistration(request, respond, std::move(*prepared), traceparent, answer);
   });
 }
 

@@ -171,7 +171,9 @@ void WebApp::Offload(core::WorkerPool& pool, const http::HttpRequest& request,
   auto job = [this, respond, task = std::move(task), is_api, path]() mutable {
     http::HttpResponse response;
     try {
-      response = task();
+      std::optional<http::HttpResponse> answer = task();
+      if (!answer) return;  // handed on: another job answers
+      response = std::move(*answer);
     } catch (const StoreUnavailable& unavailable) {
       core::LogWarn("database unavailable", {{"path", path}, {"error", unavailable.what()}});
       response = is_api ? JsonError(503, "unavailable", "the database is unavailable; retry in a moment")

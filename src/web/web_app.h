@@ -60,7 +60,9 @@ class WebApp {
   void Handle(http::HttpRequest request, http::Responder respond);
 
  private:
-  using Task = std::function<http::HttpResponse()>;
+  // The answer, or nullopt when the task handed the request on to another Offload (which
+  // answers).
+  using Task = std::function<std::optional<http::HttpResponse>()>;
   // Runs task on pool and answers with its result; 503 with Retry-After if the pool is full.
   void Offload(core::WorkerPool& pool, const http::HttpRequest& request, http::Responder& respond,
                Task task);
@@ -96,8 +98,17 @@ class WebApp {
                         http::Responder& respond);
   void RegisterFromJson(const http::HttpRequest& request, const std::string& traceparent,
                         http::Responder& respond);
-  tl::expected<std::int64_t, RegistrationError> RegisterOrInternalError(
-      const RegistrationInput& input, const std::string& traceparent);
+  // Registration in two steps: `prepared` (argon2id) has run on the hashing pool, whose
+  // threads are niced; the transaction runs on the database pool, whose threads are not, so a
+  // commit (and the group commit it may lead for others) never waits for a core while it holds
+  // the database. `answer` makes the response from the outcome. Returns nullopt (handed on).
+  using RegistrationAnswer =
+      std::function<http::HttpResponse(const tl::expected<std::int64_t, RegistrationError>&)>;
+  std::optional<http::HttpResponse> CommitRegistration(const http::HttpRequest& request,
+                                                       http::Responder respond,
+                                                       PreparedRegistration prepared,
+                                                       std::string traceparent,
+                                                       RegistrationAnswer answer);
   http::HttpResponse RegisterForm(int status, const RegistrationInput& input,
                                   const std::string& error, const Visitor& visitor);
   void LoginFromForm(const http::HttpRequest& request, http::Responder& respond);
