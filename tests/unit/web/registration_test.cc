@@ -229,6 +229,44 @@ TEST_F(RegistrationTest, StoresUserWithVerifiableHashAndWelcomeCommand) {
   EXPECT_EQ(request->template_name, "welcome");
 }
 
+TEST_F(RegistrationTest, PrepareHashesAndKeepsNoPasswordAndCommitWritesOnlyThen) {
+  Registration registration(*store_, hasher_, [this] { ++commits_; }, "https://cms.example");
+
+  auto prepared = registration.Prepare(ValidInput());
+
+  ASSERT_TRUE(prepared) << prepared.error().error.message;
+  EXPECT_TRUE(prepared->input.password.empty());  // it travels to another thread: no password
+  EXPECT_EQ(prepared->input.email, "ada@example.org");
+  EXPECT_TRUE(hasher_.Verify("correct horse", prepared->user.password_hash));
+  EXPECT_TRUE(prepared->confirm_url.starts_with("https://cms.example/confirm?token="));
+  EXPECT_TRUE(store_->users().empty());  // nothing written before Commit
+  EXPECT_EQ(commits_, 0);
+
+  auto id = registration.Commit(*prepared, kTraceparent);
+
+  ASSERT_TRUE(id) << id.error().error.message;
+  EXPECT_EQ(commits_, 1);
+  ASSERT_EQ(store_->users().size(), 1U);
+  EXPECT_EQ(store_->users()[0].password_hash, prepared->user.password_hash);
+  const std::vector<db::OutboxRow> commands = WelcomeCommandsIn(*sqlite_);
+  ASSERT_EQ(commands.size(), 1U);
+  auto request = contracts::ParseEmailRequest(commands[0].message.body);
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->data["confirm_url"], prepared->confirm_url);
+}
+
+TEST_F(RegistrationTest, PrepareRefusesInvalidInputBeforeHashing) {
+  Registration registration(*store_, hasher_, [this] { ++commits_; });
+  RegistrationInput input = ValidInput();
+  input.email = "not an address";
+
+  auto prepared = registration.Prepare(input);
+
+  ASSERT_FALSE(prepared);
+  EXPECT_EQ(prepared.error().error.code, core::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(prepared.error().field, "email");
+}
+
 TEST_F(RegistrationTest, DuplicateEmailIsConflictOnEmailField) {
   Registration registration(*store_, hasher_, [this] { ++commits_; });
   ASSERT_TRUE(registration.Register(ValidInput(), kTraceparent));
