@@ -412,7 +412,12 @@ core::Result<std::optional<Event>> Connection::NextEvent(std::chrono::millisecon
       if (ready < 0 && errno != EINTR) {
         return tl::unexpected(Broken(std::string("poll: ") + std::strerror(errno)));
       }
-      if (wake_fd >= 0 && (fds[1].revents & POLLIN) != 0) return std::optional<Event>();
+      // Woken: return, but read what the broker already sent first, or a caller woken more
+      // often than it loops (a relay handed rows faster than it publishes) would never read
+      // its confirms and heartbeats.
+      if (wake_fd >= 0 && (fds[1].revents & POLLIN) != 0 && (fds[0].revents & POLLIN) == 0) {
+        return std::optional<Event>();
+      }
     }
     auto event = ReadEvent();
     if (!event) return event;

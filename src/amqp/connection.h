@@ -87,7 +87,8 @@ class Connection {
   core::Result<void> Reject(std::uint64_t delivery_tag, bool requeue);
 
   // Waits up to timeout for the next delivery, confirm or return, servicing heartbeats
-  // meanwhile. Returns nullopt on timeout, or early when wake_fd (if >= 0) becomes readable.
+  // meanwhile. Returns nullopt on timeout, or early when wake_fd (if >= 0) becomes readable
+  // (after reading an event the broker had already sent, if any).
   core::Result<std::optional<Event>> NextEvent(std::chrono::milliseconds timeout,
                                                int wake_fd = -1);
 

@@ -5,8 +5,9 @@
 
 namespace inkwell::db {
 
-core::Result<void> GroupCommit::Run(const std::function<core::Result<void>()>& write) {
-  Ticket ticket{&write, {}, false};
+core::Result<void> GroupCommit::Run(const std::function<core::Result<void>()>& write,
+                                    const std::function<void()>& on_committed) {
+  Ticket ticket{&write, &on_committed, {}, false};
   std::unique_lock lock(mutex_);
   queue_.push_back(&ticket);
   while (!ticket.is_done) {
@@ -54,6 +55,15 @@ void GroupCommit::CommitBatch(const std::vector<Ticket*>& batch) {
     (void)database_.Execute("ROLLBACK");
     for (Ticket* ticket : batch) {
       if (ticket->outcome) ticket->outcome = committed;
+    }
+    return;
+  }
+  for (Ticket* ticket : batch) {
+    if (!ticket->outcome || !*ticket->on_committed) continue;
+    try {
+      (*ticket->on_committed)();
+    } catch (const std::exception&) {
+      // Committed is committed: the write's own outcome stands, and the leader must go on.
     }
   }
 }

@@ -22,11 +22,16 @@ class GroupCommit {
 
   // Runs write (statements on the database) in the next shared transaction and returns once
   // that transaction committed: then the write is durable. The write's error, or the commit's.
-  core::Result<void> Run(const std::function<core::Result<void>()>& write);
+  // on_committed (if set) runs after a successful commit of a successful write, on the leader's
+  // thread while it still holds database_mutex: nothing else can read the database between
+  // the commit and it. It must be short and must not touch the database.
+  core::Result<void> Run(const std::function<core::Result<void>()>& write,
+                         const std::function<void()>& on_committed = {});
 
  private:
   struct Ticket {
     const std::function<core::Result<void>()>* write;
+    const std::function<void()>* on_committed;
     core::Result<void> outcome;
     bool is_done = false;
   };

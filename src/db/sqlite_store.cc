@@ -170,24 +170,28 @@ core::Result<void> SqliteStore::Write(const std::function<core::Result<void>()>&
   // Concurrent writers share one commit (group commit): one fsync for all of them.
   if (!is_listened) return group_commit_.Run(write);
   std::vector<OutboxRow> written;
-  auto done = group_commit_.Run([&]() -> core::Result<void> {
-    // The group commit's leader runs this with mutex_ held; the pointer is reset on every way
-    // out, an exception included, before another write of the batch starts.
-    struct Collect {
-      std::vector<OutboxRow>*& slot;
-      ~Collect() { slot = nullptr; }
-    } collect{written_outbox_ = &written};
-    auto result = write();
-    if (!result) written.clear();  // rolled back to its savepoint
-    return result;
-  });
-  if (done && !written.empty()) {
-    std::lock_guard lock(listener_mutex_);
-    // Unset meanwhile: the rows stay claimed by this instance, and its PendingOutbox returns
-    // them (ReleaseOutboxClaims at shutdown gives them to the others).
-    if (listener_) listener_(std::move(written));
-  }
-  return done;
+  return group_commit_.Run(
+      [&]() -> core::Result<void> {
+        // The group commit's leader runs this with mutex_ held; the pointer is reset on every
+        // way out, an exception included, before another write of the batch starts.
+        struct Collect {
+          std::vector<OutboxRow>*& slot;
+          ~Collect() { slot = nullptr; }
+        } collect{written_outbox_ = &written};
+        auto result = write();
+        if (!result) written.clear();  // rolled back to its savepoint
+        return result;
+      },
+      // Handed over before the leader lets go of the connection: a claim (which also returns
+      // this instance's rows) cannot read them first, publish them and have them settled
+      // before the relay hears of them (it would then publish them again).
+      [&] {
+        if (written.empty()) return;
+        std::lock_guard lock(listener_mutex_);
+        // Unset meanwhile: the rows stay claimed by this instance, and its PendingOutbox
+        // returns them (ReleaseOutboxClaims at shutdown gives them to the others).
+        if (listener_) listener_(std::move(written));
+      });
 }
 
 core::Result<void> SqliteStore::InsertOutbox(const std::vector<OutboxMessage>& messages,

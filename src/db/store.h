@@ -215,7 +215,8 @@ class Store {
   virtual core::Result<std::vector<OutboxRow>> FailingOutbox(std::size_t limit) = 0;
 
   // Hands the outbox rows each committed transaction of this store wrote to `listener` (called
-  // once per transaction, after its commit, on the writer's thread; it must not block), so that
+  // once per transaction, after its commit and before any other use of the database, on the
+  // thread that committed it; it must be short and must not call the store), so that
   // a relay in this process can publish them without reading them back. While a listener is
   // set, those rows are written already claimed by this instance, with PendingOutbox's lease:
   // another instance's relay leaves them alone, and this instance's own PendingOutbox still

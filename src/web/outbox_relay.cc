@@ -90,26 +90,34 @@ void OutboxRelay::Hand(std::vector<db::OutboxRow> rows) {
   // Away from the broker, or so far behind that the relay thread has not taken what was handed
   // last: leave the rows to a claim (they are this instance's in the database).
   if (!is_connected_) return;
-  const auto now = Clock::now();
+  // The lease began when the row was written (created_at_ms), not now: count from there.
+  const auto steady_now = Clock::now();
+  const auto system_now = std::chrono::system_clock::now();
   {
     std::lock_guard lock(inbox_mutex_);
     if (inbox_.rows.size() >= options_.batch_size) {
       is_claim_requested_ = true;
     } else {
-      for (db::OutboxRow& row : rows) inbox_.rows.push_back(Arrival{std::move(row), now});
+      for (db::OutboxRow& row : rows) {
+        const auto age = std::max(std::chrono::system_clock::duration::zero(),
+                                  system_now - std::chrono::system_clock::time_point(
+                                                   std::chrono::milliseconds(row.created_at_ms)));
+        inbox_.rows.push_back(Arrival{std::move(row),
+                                      steady_now - std::chrono::duration_cast<Clock::duration>(age), 0});
+      }
     }
   }
   wake_.Signal();
 }
 
 void OutboxRelay::AskStore(std::vector<std::int64_t>& sent, std::vector<std::int64_t>& refused,
-                           bool wants_claim) {
-  if (sent.empty() && refused.empty() && !wants_claim) return;
+                           std::uint64_t claim_session) {
+  if (sent.empty() && refused.empty() && claim_session == 0) return;
   {
     std::lock_guard lock(chores_mutex_);
     chores_.sent.insert(chores_.sent.end(), sent.begin(), sent.end());
     chores_.refused.insert(chores_.refused.end(), refused.begin(), refused.end());
-    chores_.wants_claim = chores_.wants_claim || wants_claim;
+    if (claim_session != 0) chores_.claim_session = claim_session;
   }
   chores_ready_.notify_one();
   sent.clear();
@@ -122,7 +130,7 @@ void OutboxRelay::RunStore() {
     {
       std::unique_lock lock(chores_mutex_);
       chores_ready_.wait(lock, [this] {
-        return chores_.is_stopping || chores_.wants_claim || !chores_.sent.empty() ||
+        return chores_.is_stopping || chores_.claim_session != 0 || !chores_.sent.empty() ||
                !chores_.refused.empty();
       });
       std::swap(chores, chores_);
@@ -150,7 +158,7 @@ void OutboxRelay::RunStore() {
     }
     std::vector<Arrival> claimed;
     bool was_claim_full = false;
-    if (chores.wants_claim) {
+    if (chores.claim_session != 0) {
       auto rows = store_.PendingOutbox(options_.batch_size);
       if (!rows) {
         core::LogError("outbox relay cannot read the outbox", {{"error", rows.error().message}});
@@ -158,16 +166,18 @@ void OutboxRelay::RunStore() {
         was_claim_full = rows->size() >= options_.batch_size;
         const auto now = Clock::now();
         claimed.reserve(rows->size());
-        for (db::OutboxRow& row : *rows) claimed.push_back(Arrival{std::move(row), now});
+        for (db::OutboxRow& row : *rows) {
+          claimed.push_back(Arrival{std::move(row), now, chores.claim_session});
+        }
       }
     }
     {
       std::lock_guard lock(inbox_mutex_);
       inbox_.settled.insert(inbox_.settled.end(), chores.sent.begin(), chores.sent.end());
       inbox_.settled.insert(inbox_.settled.end(), chores.refused.begin(), chores.refused.end());
-      if (chores.wants_claim) {
+      if (chores.claim_session != 0) {
         for (Arrival& arrival : claimed) inbox_.rows.push_back(std::move(arrival));
-        inbox_.has_claim_result = true;
+        inbox_.claim_result_session = chores.claim_session;
         inbox_.was_claim_full = was_claim_full;
       }
     }
@@ -216,6 +226,7 @@ void OutboxRelay::Run() {
 
 void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
   amqp::Connection& connection = *holder;
+  const std::uint64_t session = ++session_;
   std::deque<Arrival> queued;                   // to publish
   std::map<std::uint64_t, InFlight> in_flight;  // by publish sequence number
   // Queued, in flight, or confirmed and not yet settled by the store thread: a claim that
@@ -267,24 +278,35 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
   };
 
   auto take_inbox = [&] {
+    // While a batch's worth is queued, take nothing (Hand stops adding rows meanwhile): rows
+    // and settlements go together, or a claim's row could come after its own settlement.
+    if (queued.size() >= options_.batch_size) return;
     std::vector<Arrival> rows;
     std::vector<std::int64_t> settled;
+    bool was_claim_full = false;
     {
       std::lock_guard lock(inbox_mutex_);
-      // Leave handed rows waiting while a batch's worth is queued (Hand stops taking more).
-      if (queued.size() < options_.batch_size) rows.swap(inbox_.rows);
+      rows.swap(inbox_.rows);
       settled.swap(inbox_.settled);
-      if (inbox_.has_claim_result) {
+      if (inbox_.claim_result_session == session) {
         is_claim_pending = false;
-        wants_claim = wants_claim || inbox_.was_claim_full;
-        inbox_.has_claim_result = false;
+        was_claim_full = inbox_.was_claim_full;
       }
+      if (inbox_.claim_result_session != 0) inbox_.claim_result_session = 0;
     }
     // Rows before settlements: a claim taken before a row was settled may still return it.
+    // A claim asked for by an earlier connection is dropped: this connection's held rows do
+    // not know what that one had confirmed since (its own first claim brings the rest).
+    bool has_new_claimed = false;
     for (Arrival& arrival : rows) {
-      if (held.insert(arrival.row.id).second) queued.push_back(std::move(arrival));
+      if (arrival.claim_session != 0 && arrival.claim_session != session) continue;
+      if (!held.insert(arrival.row.id).second) continue;
+      has_new_claimed = has_new_claimed || arrival.claim_session != 0;
+      queued.push_back(std::move(arrival));
     }
     for (const std::int64_t id : settled) held.erase(id);
+    // A full claim means a backlog, unless it was all rows already held.
+    if (was_claim_full && has_new_claimed) wants_claim = true;
   };
 
   while (!broken) {
@@ -299,7 +321,7 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
     // confirm), at once when idle. Nothing waits for it: a registration's mail is on its way.
     const bool is_idle = in_flight.empty() && queued.empty();
     if (wants_claim_now || is_idle || !refused.empty() || sent.size() >= options_.batch_size) {
-      AskStore(sent, refused, wants_claim_now);
+      AskStore(sent, refused, wants_claim_now ? session : 0);
     }
     if (wants_claim_now) {
       is_claim_pending = true;
@@ -335,7 +357,7 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
     if (broken) break;
     if (is_stopping && in_flight.empty()) {
       // Rows still queued were never published: the store thread releases their claims.
-      AskStore(sent, refused, false);
+      AskStore(sent, refused, 0);
       return;
     }
     if (!in_flight.empty() && Clock::now() - last_confirm > options_.confirm_timeout) {
@@ -379,7 +401,7 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
   // The connection broke: unconfirmed rows stay claimed by this relay and are published again
   // (the next connection starts with a claim).
   unsettled_.Increment(in_flight.size());
-  AskStore(sent, refused, false);
+  AskStore(sent, refused, 0);
   core::LogWarn("outbox relay lost the broker connection; unconfirmed rows will be published again",
                 {{"error", broken->message}, {"unconfirmed", std::to_string(in_flight.size())}});
   holder.reset();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -75,19 +76,20 @@ class OutboxRelay {
   struct Arrival {
     db::OutboxRow row;
     Clock::time_point claimed_at;
+    std::uint64_t claim_session = 0;  // the connection session that asked for the claim; 0: handed
   };
   // From the store (and its listener) to the relay thread. Guarded by inbox_mutex_.
   struct Inbox {
     std::vector<Arrival> rows;
     std::vector<std::int64_t> settled;  // marked sent or failed: no longer held
-    bool has_claim_result = false;
-    bool was_claim_full = false;  // a backlog: claim again at once
+    std::uint64_t claim_result_session = 0;  // a claim's result is in (for this session)
+    bool was_claim_full = false;              // a backlog: claim again at once
   };
   // From the relay thread to the store thread. Guarded by chores_mutex_.
   struct Chores {
     std::vector<std::int64_t> sent;
     std::vector<std::int64_t> refused;
-    bool wants_claim = false;
+    std::uint64_t claim_session = 0;  // a claim is wanted, for this session
     bool is_stopping = false;
   };
   // A row published and not yet confirmed.
@@ -109,9 +111,10 @@ class OutboxRelay {
   void Hand(std::vector<db::OutboxRow> rows);
   // Relays until the connection breaks (then resets it) or Stop() is called.
   void RelaySession(std::optional<amqp::Connection>& connection);
-  // Passes confirmed and refused rows (then clears both) and perhaps a claim to the store thread.
+  // Passes confirmed and refused rows (then clears both) and, unless claim_session is 0, a
+  // claim to the store thread.
   void AskStore(std::vector<std::int64_t>& sent, std::vector<std::int64_t>& refused,
-                bool wants_claim);
+                std::uint64_t claim_session);
 
   db::Store& store_;
   amqp::BrokerUrl url_;
@@ -121,6 +124,7 @@ class OutboxRelay {
   std::atomic<bool> is_connected_{false};
   std::atomic<bool> is_claim_requested_{false};
   std::atomic<bool> is_handed_rows_{false};  // the store hands committed rows over
+  std::uint64_t session_ = 0;  // counts connections; the relay thread's
   std::mutex inbox_mutex_;
   Inbox inbox_;
   std::mutex chores_mutex_;

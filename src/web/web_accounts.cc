@@ -89,9 +89,11 @@ void WebApp::RegisterFromForm(const http::HttpRequest& request, const std::strin
       return RegisterForm(400, input, valid.error().error.message, visitor);
     }
     auto prepared = OrInternalError([&] { return deps_.registration.Prepare(input); });
-    const auto answer = [this, input, visitor](const tl::expected<std::int64_t, RegistrationError>& id) {
-      if (!id) return RegisterForm(StatusFor(id.error().error.code), input, id.error().error.message, visitor);
-      return Redirect("/registered?email=" + http::UrlEncode(input.email));
+    // Travels to the database pool: the typed name and address, never the password.
+    const auto answer = [this, typed = RegistrationInput{input.name, input.email, ""},
+                         visitor](const tl::expected<std::int64_t, RegistrationError>& id) {
+      if (!id) return RegisterForm(StatusFor(id.error().error.code), typed, id.error().error.message, visitor);
+      return Redirect("/registered?email=" + http::UrlEncode(typed.email));
     };
     if (!prepared) return answer(tl::unexpected(prepared.error()));
     return CommitRegistration(request, respond, std::move(*prepared), traceparent, answer);
@@ -129,12 +131,14 @@ void WebApp::RegisterFromJson(const http::HttpRequest& request, const std::strin
   Offload(deps_.blocking_pool, request, respond,
           [this, request, respond, input, traceparent]() -> std::optional<http::HttpResponse> {
     const core::TraceScope trace(core::TraceIdOf(traceparent));
-    const auto answer = [input](const tl::expected<std::int64_t, RegistrationError>& id) {
+    // Travels to the database pool: the name and address, never the password.
+    const auto answer = [name = input.name, email = input.email](
+                            const tl::expected<std::int64_t, RegistrationError>& id) {
       if (!id) {
         const core::Error& error = id.error().error;
         return JsonError(StatusFor(error.code), core::NameOf(error.code), error.message);
       }
-      const Json created = {{"id", *id}, {"name", input.name}, {"email", input.email}};
+      const Json created = {{"id", *id}, {"name", name}, {"email", email}};
       http::HttpResponse response{201, "application/json", {}, created.dump() + "\n"};
       response.headers.emplace_back("Cache-Control", "no-store");
       return response;

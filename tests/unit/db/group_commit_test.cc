@@ -51,6 +51,46 @@ class GroupCommitTest : public ::testing::Test {
   std::mutex mutex_;
 };
 
+TEST_F(GroupCommitTest, OnCommittedRunsAfterTheCommitWhileTheConnectionIsStillHeld) {
+  GroupCommit group_commit(*database_, mutex_);
+  bool was_called = false;
+  bool was_connection_free = true;
+  std::int64_t rows_seen = -1;
+
+  auto written = group_commit.Run([&] { return InsertItem(*database_, 1); },
+                                  [&] {
+                                    was_called = true;
+                                    // Another thread cannot take the connection yet.
+                                    std::thread other([&] {
+                                      was_connection_free = mutex_.try_lock();
+                                      if (was_connection_free) mutex_.unlock();
+                                    });
+                                    other.join();
+                                    // Committed already: a second connection sees the row.
+                                    auto reader = SqliteDatabase::Open(path_.string());
+                                    if (!reader) return;
+                                    auto select = reader->Prepare("SELECT COUNT(*) FROM items");
+                                    if (select && select->Step()) rows_seen = select->Int(0);
+                                  });
+
+  ASSERT_TRUE(written) << written.error().message;
+  EXPECT_TRUE(was_called);
+  EXPECT_FALSE(was_connection_free);
+  EXPECT_EQ(rows_seen, 1);
+}
+
+TEST_F(GroupCommitTest, OnCommittedDoesNotRunForAFailedWrite) {
+  GroupCommit group_commit(*database_, mutex_);
+  ASSERT_TRUE(group_commit.Run([&] { return InsertItem(*database_, 1); }));
+  bool was_called = false;
+
+  auto duplicate = group_commit.Run([&] { return InsertItem(*database_, 1); },  // primary key taken
+                                    [&] { was_called = true; });
+
+  EXPECT_FALSE(duplicate);
+  EXPECT_FALSE(was_called);
+}
+
 TEST_F(GroupCommitTest, ConcurrentWritesAllCommit) {
   GroupCommit group_commit(*database_, mutex_);
   std::vector<std::thread> writers;
