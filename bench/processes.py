@@ -108,9 +108,11 @@ class Broker:
         self.started = False
 
     def _node(self, *args, timeout):
-        return subprocess.run([str(ROOT / "scripts" / "rabbitmq-node"), *args,
-                               "--dir", str(self.directory)], capture_output=True, text=True,
-                              timeout=timeout)
+        # --dir before the arguments: everything after `ctl --` goes to rabbitmqctl.
+        command, *rest = args
+        return subprocess.run([str(ROOT / "scripts" / "rabbitmq-node"), command,
+                               "--dir", str(self.directory), *rest], capture_output=True,
+                              text=True, timeout=timeout)
 
     def start(self):
         self.started = True
@@ -123,8 +125,17 @@ class Broker:
             self.started = False
             self._node("stop", "--timeout", "30", timeout=60)
 
-    def purge(self, queue):
-        self._node("ctl", "--", "purge_queue", queue, timeout=60)
+    def queues(self):
+        """{queue name: messages ready + unacked} on the node's default vhost."""
+        result = self._node("ctl", "--", "list_queues", "-q", "name", "messages", timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl list_queues failed: {result.stderr.strip()}")
+        counts = {}
+        for line in result.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                counts[parts[0]] = int(parts[1])
+        return counts
 
 
 class Service:

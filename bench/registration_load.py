@@ -125,6 +125,9 @@ async def _offered_load(http_port, smtp_port, rate, seconds, tag, mail_wait):
         "response_s": responses,
         "mail_latency_s": latencies,
         "mail_after_response_s": after_response,
+        # (seconds into the run, mail latency) in send order, to see when a tail happened.
+        "mail_latency_timeline": sorted((sent[a][0] - started, mails.arrived[a] - sent[a][0])
+                                        for a in accepted if a in mails.arrived),
     }
 
 
