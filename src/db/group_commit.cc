@@ -35,7 +35,20 @@ void GroupCommit::CommitBatch(const std::vector<Ticket*>& batch) {
     for (Ticket* ticket : batch) ticket->outcome = begun;
     return;
   }
+  // SQLite may roll the whole transaction back by itself when a statement fails (disk full,
+  // I/O error, out of memory). Then the writes before are undone too, and a SAVEPOINT would
+  // start a new transaction that its RELEASE commits on its own: the rest of the batch is not
+  // run, and every write of it fails.
+  const auto rolled_back = [] {
+    return core::Fail(core::ErrorCode::kUnavailable,
+                      "SQLite rolled the transaction back after a failed statement; nothing of "
+                      "this write was committed");
+  };
   for (Ticket* ticket : batch) {
+    if (!database_.IsInTransaction()) {
+      ticket->outcome = rolled_back();
+      continue;
+    }
     if (auto saved = database_.Execute("SAVEPOINT write"); !saved) {
       ticket->outcome = saved;
       continue;
@@ -51,6 +64,12 @@ void GroupCommit::CommitBatch(const std::vector<Ticket*>& batch) {
     if (!ticket->outcome) (void)database_.Execute("ROLLBACK TO write");
     (void)database_.Execute("RELEASE write");
   }
+  if (!database_.IsInTransaction()) {
+    for (Ticket* ticket : batch) {
+      if (ticket->outcome) ticket->outcome = rolled_back();
+    }
+    return;
+  }
   if (auto committed = database_.Execute("COMMIT"); !committed) {
     (void)database_.Execute("ROLLBACK");
     for (Ticket* ticket : batch) {
@@ -62,8 +81,9 @@ void GroupCommit::CommitBatch(const std::vector<Ticket*>& batch) {
     if (!ticket->outcome || !*ticket->on_committed) continue;
     try {
       (*ticket->on_committed)();
-    } catch (const std::exception&) {
-      // Committed is committed: the write's own outcome stands, and the leader must go on.
+    } catch (...) {
+      // Committed is committed: the write's own outcome stands, and the leader must go on (or
+      // every later writer would wait for it forever).
     }
   }
 }

@@ -81,6 +81,8 @@ std::int64_t SqliteDatabase::LastInsertId() const { return sqlite3_last_insert_r
 
 std::int64_t SqliteDatabase::Changes() const { return sqlite3_changes(db_.get()); }
 
+bool SqliteDatabase::IsInTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+
 SqliteDatabase::Statement& SqliteDatabase::Statement::Bind(int index, std::string_view text) {
   sqlite3_bind_text(statement_.get(), index, text.data(), static_cast<int>(text.size()),
                     SQLITE_TRANSIENT);

@@ -46,6 +46,9 @@ class SqliteDatabase {
   core::Result<Statement> Prepare(std::string_view sql);
 
   std::int64_t LastInsertId() const;
+  // True between BEGIN and COMMIT/ROLLBACK. SQLite may roll a transaction back by itself when a
+  // statement fails (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY); this then says false.
+  bool IsInTransaction() const;
   // Rows changed by the last INSERT, UPDATE or DELETE on this connection.
   std::int64_t Changes() const;
 

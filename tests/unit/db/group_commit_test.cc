@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <filesystem>
 #include <stdexcept>
@@ -153,6 +154,41 @@ TEST_F(GroupCommitTest, WriteThatThrowsFailsAloneAndLaterWritesStillCommit) {
   EXPECT_NE(thrown.error().message.find("outbox callback broke"), std::string::npos);
   EXPECT_TRUE(later);
   EXPECT_EQ(CountRows(*database_, mutex_), 1);  // row 7 rolled back with its write
+}
+
+TEST_F(GroupCommitTest, WhenSQLiteRollsTheTransactionBackNoWriteOfTheBatchCommits) {
+  GroupCommit group_commit(*database_, mutex_);
+  // The first batch holds the leader while the next two writes queue up behind it, in order.
+  std::thread first([&] {
+    EXPECT_TRUE(group_commit.Run([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      return InsertItem(*database_, 1);
+    }));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::optional<core::Result<void>> failing;
+  std::optional<core::Result<void>> after;
+  std::thread second([&] {
+    failing = group_commit.Run([&]() -> core::Result<void> {
+      if (auto inserted = InsertItem(*database_, 2); !inserted) return inserted;
+      // What SQLite does by itself on SQLITE_FULL or an I/O error in a statement: the whole
+      // transaction is gone, not only this write's savepoint.
+      EXPECT_TRUE(database_->Execute("ROLLBACK"));
+      return core::Fail(core::ErrorCode::kUnavailable, "database or disk is full");
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::thread third([&] { after = group_commit.Run([&] { return InsertItem(*database_, 3); }); });
+  first.join();
+  second.join();
+  third.join();
+
+  ASSERT_TRUE(failing && after);
+  EXPECT_FALSE(*failing);
+  // The write after it must not run in a transaction of its own and commit alone.
+  ASSERT_FALSE(*after);
+  EXPECT_EQ(after->error().code, core::ErrorCode::kUnavailable);
+  EXPECT_EQ(CountRows(*database_, mutex_), 1);  // only the first batch's row
 }
 
 }  // namespace
