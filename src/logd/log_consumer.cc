@@ -114,8 +114,7 @@ core::Result<void> LogConsumer::Serve(amqp::Connection& connection) {
     const auto wait =
         batch.empty() ? kIdleWait
                       : std::max(std::chrono::milliseconds(0),
-                                 std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     flush_at - Clock::now()));
+                                 std::chrono::ceil<std::chrono::milliseconds>(flush_at - Clock::now()));
     auto event = connection.NextEvent(wait, wake_.fd());
     if (!event) return tl::unexpected(event.error());
     wake_.Drain();

@@ -90,10 +90,10 @@ void WebApp::RegisterFromForm(const http::HttpRequest& request, const std::strin
     }
     auto prepared = OrInternalError([&] { return deps_.registration.Prepare(input); });
     // Travels to the database pool: the typed name and address, never the password.
-    const auto answer = [this, typed = RegistrationInput{input.name, input.email, ""},
+    const auto answer = [this, input = RegistrationInput{input.name, input.email, ""},
                          visitor](const tl::expected<std::int64_t, RegistrationError>& id) {
-      if (!id) return RegisterForm(StatusFor(id.error().error.code), typed, id.error().error.message, visitor);
-      return Redirect("/registered?email=" + http::UrlEncode(typed.email));
+      if (!id) return RegisterForm(StatusFor(id.error().error.code), input, id.error().error.message, visitor);
+      return Redirect("/registered?email=" + http::UrlEncode(input.email));
     };
     if (!prepared) return answer(tl::unexpected(prepared.error()));
     return CommitRegistration(request, respond, std::move(*prepared), traceparent, answer);
