@@ -155,14 +155,14 @@ int Run(int argc, char** argv) {
   while (!shutdown.Wait(1000)) {
   }
   core::LogInfo("inkwell-web shutting down");
-  // Stop taking requests, let accepted registrations commit, then let the relay publish them.
+  // Stop taking requests and let accepted registrations commit; the relay then finishes the
+  // publishes in flight and gives this instance's claims back (another instance, or the next
+  // start, publishes the rest at once).
   server->Stop();
   blocking_pool.Stop();
   db_pool.Stop();
   cache_listener.Stop();
-  relay.Notify();
   relay.Stop();
-  (void)store->ReleaseOutboxClaims();  // another instance may publish what is left at once
   core::LogInfo("inkwell-web stopped");
   core::Log::SetSink(nullptr);
   log_publisher.Stop();
