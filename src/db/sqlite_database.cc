@@ -1,7 +1,10 @@
 #include "db/sqlite_database.h"
 
 #include <filesystem>
+#include <string>
 #include <system_error>
+#include <unordered_map>
+#include <utility>
 
 #include <sqlite3.h>
 
@@ -24,10 +27,60 @@ core::Error SqliteError(sqlite3* db, int code, std::string_view call) {
   }
 }
 
+// The statements of one connection that are prepared and not in use, by SQL text. Bounded: a
+// caller that builds its SQL (an IN list of any length) gets statements that are finalized after
+// use once kMaxTexts texts are kept, and no text keeps more than kMaxIdlePerText.
+class StatementCache {
+ public:
+  StatementCache() = default;
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+  ~StatementCache() {
+    for (auto& [sql, idle] : idle_) {
+      for (sqlite3_stmt* statement : idle) sqlite3_finalize(statement);
+    }
+  }
+
+  // The list a statement for `sql` goes back to (null: not cached), and one to reuse if any.
+  std::pair<std::vector<sqlite3_stmt*>*, sqlite3_stmt*> Take(std::string_view sql) {
+    auto found = idle_.find(std::string(sql));
+    if (found == idle_.end()) {
+      if (idle_.size() >= kMaxTexts) return {nullptr, nullptr};
+      found = idle_.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+      found->second.reserve(kMaxIdlePerText);
+    }
+    std::vector<sqlite3_stmt*>& idle = found->second;  // a node's value: its address is stable
+    if (idle.empty()) return {&idle, nullptr};
+    sqlite3_stmt* statement = idle.back();
+    idle.pop_back();
+    return {&idle, statement};
+  }
+
+  static constexpr std::size_t kMaxTexts = 128;
+  static constexpr std::size_t kMaxIdlePerText = 4;
+
+ private:
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
+};
+
 void SqliteDatabase::Closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-void SqliteDatabase::Statement::Finalizer::operator()(sqlite3_stmt* statement) const noexcept {
-  sqlite3_finalize(statement);
+
+void SqliteDatabase::Statement::Release::operator()(sqlite3_stmt* statement) const noexcept {
+  if (idle == nullptr || idle->size() >= StatementCache::kMaxIdlePerText) {
+    sqlite3_finalize(statement);
+    return;
+  }
+  // Reset now, not when taken again: a SELECT left at a row keeps its read transaction open,
+  // which holds back WAL checkpoints.
+  sqlite3_reset(statement);
+  sqlite3_clear_bindings(statement);
+  idle->push_back(statement);  // reserved: no allocation, so nothing here throws
 }
+
+SqliteDatabase::SqliteDatabase(sqlite3* db) : db_(db), cache_(std::make_unique<StatementCache>()) {}
+SqliteDatabase::SqliteDatabase(SqliteDatabase&&) noexcept = default;
+SqliteDatabase& SqliteDatabase::operator=(SqliteDatabase&&) noexcept = default;
+SqliteDatabase::~SqliteDatabase() = default;
 
 core::Result<SqliteDatabase> SqliteDatabase::Open(const std::string& path) {
   if (path != ":memory:") {
@@ -61,6 +114,16 @@ core::Result<SqliteDatabase> SqliteDatabase::Open(const std::string& path) {
 }
 
 core::Result<void> SqliteDatabase::Execute(std::string_view sql) {
+  if (sql.find(';') == std::string_view::npos) {
+    auto statement = Prepare(sql);
+    if (!statement) return tl::unexpected(statement.error());
+    if (!statement->statement_) return {};  // only white space or a comment
+    for (;;) {
+      auto has_row = statement->Step();
+      if (!has_row) return tl::unexpected(has_row.error());
+      if (!*has_row) return {};
+    }
+  }
   char* error_text = nullptr;
   const std::string statement(sql);
   const int code = sqlite3_exec(db_.get(), statement.c_str(), nullptr, nullptr, &error_text);
@@ -70,11 +133,13 @@ core::Result<void> SqliteDatabase::Execute(std::string_view sql) {
 }
 
 core::Result<SqliteDatabase::Statement> SqliteDatabase::Prepare(std::string_view sql) {
+  auto [idle, reused] = cache_->Take(sql);
+  if (reused != nullptr) return Statement(db_.get(), reused, idle);
   sqlite3_stmt* raw = nullptr;
   const int code =
       sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
   if (code != SQLITE_OK) return tl::unexpected(SqliteError(db_.get(), code, "sqlite3_prepare_v2"));
-  return Statement(db_.get(), raw);
+  return Statement(db_.get(), raw, idle);
 }
 
 std::int64_t SqliteDatabase::LastInsertId() const { return sqlite3_last_insert_rowid(db_.get()); }

@@ -40,15 +40,12 @@ class SqliteDeliveryLog final : public DeliveryLog {
   core::Result<bool> Contains(const std::string& message_id) override {
     std::lock_guard lock(reader_ ? reader_mutex_ : writer_mutex_);
     SqliteDatabase& database = reader_ ? *reader_ : writer_;
-    auto select = Cached(reader_ ? select_on_reader_ : select_on_writer_, database,
-                         "SELECT 1 FROM delivered WHERE message_id = ?");
+    // Kept prepared by the connection; reset when it goes back, so that no read transaction
+    // stays open to hold checkpoints back.
+    auto select = database.Prepare("SELECT 1 FROM delivered WHERE message_id = ?");
     if (!select) return tl::unexpected(select.error());
-    (*select)->Bind(1, message_id);
-    auto found = (*select)->Step();
-    // Reset at once: a SELECT left at its row keeps a read transaction open, which would stop
-    // checkpoints from getting past it.
-    if (auto reset = (*select)->Reset(); !reset && found) return tl::unexpected(reset.error());
-    return found;
+    select->Bind(1, message_id);
+    return select->Step();
   }
 
   core::Result<void> Record(const std::string& message_id) override {
@@ -58,14 +55,13 @@ class SqliteDeliveryLog final : public DeliveryLog {
   core::Result<void> RecordAll(const std::vector<std::string>& message_ids) override {
     if (message_ids.empty()) return {};
     return group_commit_.Run([&]() -> core::Result<void> {
-      auto insert = Cached(
-          insert_, writer_,
+      auto insert = writer_.Prepare(
           "INSERT OR IGNORE INTO delivered(message_id, delivered_at) VALUES (?, datetime('now'))");
       if (!insert) return tl::unexpected(insert.error());
       for (const std::string& message_id : message_ids) {
-        (*insert)->Bind(1, message_id);
-        auto done = (*insert)->Step();
-        auto reset = (*insert)->Reset();
+        insert->Bind(1, message_id);
+        auto done = insert->Step();
+        auto reset = insert->Reset();
         if (!done) return tl::unexpected(done.error());
         if (!reset) return tl::unexpected(reset.error());
       }
@@ -74,29 +70,11 @@ class SqliteDeliveryLog final : public DeliveryLog {
   }
 
  private:
-  using Statement = SqliteDatabase::Statement;
-
-  // Prepared once per connection and kept (parsing the SQL again cost as much as the lookup);
-  // the caller holds that connection's mutex.
-  static core::Result<Statement*> Cached(std::optional<Statement>& slot, SqliteDatabase& database,
-                                         std::string_view sql) {
-    if (!slot) {
-      auto prepared = database.Prepare(sql);
-      if (!prepared) return tl::unexpected(prepared.error());
-      slot.emplace(std::move(*prepared));
-    }
-    return &*slot;
-  }
-
   std::mutex writer_mutex_;
   SqliteDatabase writer_;
   std::mutex reader_mutex_;
   std::optional<SqliteDatabase> reader_;
   GroupCommit group_commit_;
-  // Declared after the connections, so destroyed (finalized) before them.
-  std::optional<Statement> select_on_reader_;  // reader_mutex_
-  std::optional<Statement> select_on_writer_;  // writer_mutex_
-  std::optional<Statement> insert_;            // writer_mutex_ (inside the group commit)
   std::unique_ptr<WalCheckpointer> checkpointer_;  // null for ":memory:"
 };
 

@@ -99,14 +99,123 @@ TEST(SqliteDatabaseTest, BadSqlIsInternalAndNamesTheCall) {
   ASSERT_TRUE(database);
 
   auto executed = database->Execute("SELEC nonsense");
+  auto executed_script = database->Execute("SELECT 1; SELEC nonsense");
   auto prepared = database->Prepare("SELECT * FROM missing_table");
 
-  ASSERT_FALSE(executed);
+  ASSERT_FALSE(executed);  // one statement: prepared (and kept) like Prepare's
   EXPECT_EQ(executed.error().code, core::ErrorCode::kInternal);
-  EXPECT_NE(executed.error().message.find("sqlite3_exec"), std::string::npos);
+  EXPECT_NE(executed.error().message.find("sqlite3_prepare_v2"), std::string::npos);
+  ASSERT_FALSE(executed_script);
+  EXPECT_EQ(executed_script.error().code, core::ErrorCode::kInternal);
+  EXPECT_NE(executed_script.error().message.find("sqlite3_exec"), std::string::npos);
   ASSERT_FALSE(prepared);
   EXPECT_EQ(prepared.error().code, core::ErrorCode::kInternal);
   EXPECT_NE(prepared.error().message.find("sqlite3_prepare_v2"), std::string::npos);
+}
+
+// Statements go back to their connection's cache when destroyed and come out of it reset.
+
+SqliteDatabase TableOfThree() {
+  auto database = SqliteDatabase::Open(":memory:");
+  EXPECT_TRUE(database);
+  EXPECT_TRUE(database->Execute("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1), (2), (3)"));
+  return std::move(*database);
+}
+
+TEST(SqliteStatementCacheTest, AStatementTakenAgainHasNoBindingsLeft) {
+  SqliteDatabase database = TableOfThree();
+  {
+    auto first = database.Prepare("SELECT COUNT(*) FROM t WHERE x = ?");
+    ASSERT_TRUE(first);
+    first->Bind(1, std::int64_t{2});
+    ASSERT_TRUE(first->Step());
+    EXPECT_EQ(first->Int(0), 1);
+  }
+
+  auto again = database.Prepare("SELECT COUNT(*) FROM t WHERE x = ?");
+  ASSERT_TRUE(again);
+  auto has_row = again->Step();  // unbound: x = NULL matches nothing
+
+  ASSERT_TRUE(has_row && *has_row);
+  EXPECT_EQ(again->Int(0), 0);
+}
+
+TEST(SqliteStatementCacheTest, ASelectGivenBackAtARowIsResetAndHoldsNothing) {
+  SqliteDatabase database = TableOfThree();
+  {
+    auto select = database.Prepare("SELECT x FROM t ORDER BY x");
+    ASSERT_TRUE(select);
+    ASSERT_TRUE(select->Step());  // at the first of three rows
+  }
+
+  // SQLite refuses to drop a table that a running statement of the connection reads.
+  auto dropped = database.Execute("DROP TABLE t");
+
+  EXPECT_TRUE(dropped) << dropped.error().message;
+}
+
+TEST(SqliteStatementCacheTest, TwoStatementsOfOneTextRunSideBySide) {
+  SqliteDatabase database = TableOfThree();
+  auto outer = database.Prepare("SELECT x FROM t ORDER BY x");
+  ASSERT_TRUE(outer);
+  ASSERT_TRUE(outer->Step());
+
+  auto inner = database.Prepare("SELECT x FROM t ORDER BY x");
+  ASSERT_TRUE(inner);
+  ASSERT_TRUE(inner->Step());
+  ASSERT_TRUE(inner->Step());
+  ASSERT_TRUE(outer->Step());
+
+  EXPECT_EQ(inner->Int(0), 2);
+  EXPECT_EQ(outer->Int(0), 2);
+}
+
+TEST(SqliteStatementCacheTest, AStatementReturnsToItsConnectionAfterTheConnectionMoved) {
+  SqliteDatabase database = TableOfThree();
+  auto select = database.Prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(select);
+
+  SqliteDatabase moved = std::move(database);
+  ASSERT_TRUE(select->Step());
+  EXPECT_EQ(select->Int(0), 3);
+  select = moved.Prepare("SELECT 1");  // the first goes back to moved's cache
+  auto again = moved.Prepare("SELECT COUNT(*) FROM t");
+
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(again->Step());
+  EXPECT_EQ(again->Int(0), 3);
+}
+
+TEST(SqliteStatementCacheTest, ManyDifferentTextsAllRunPastTheCachesBound) {
+  SqliteDatabase database = TableOfThree();
+  for (int i = 0; i < 300; ++i) {  // more texts than the cache keeps, each run twice
+    const std::string sql = "SELECT COUNT(*) + " + std::to_string(i) + " FROM t";
+    for (int round = 0; round < 2; ++round) {
+      auto select = database.Prepare(sql);
+      ASSERT_TRUE(select) << select.error().message;
+      ASSERT_TRUE(select->Step());
+      ASSERT_EQ(select->Int(0), 3 + i);
+    }
+  }
+}
+
+TEST(SqliteStatementCacheTest, ExecuteKeepsTransactionControlPrepared) {
+  SqliteDatabase database = TableOfThree();
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(database.Execute("BEGIN IMMEDIATE"));
+    ASSERT_TRUE(database.Execute("SAVEPOINT write"));
+    ASSERT_TRUE(database.Execute("DELETE FROM t WHERE x = 1"));
+    ASSERT_TRUE(database.Execute("ROLLBACK TO write"));
+    ASSERT_TRUE(database.Execute("RELEASE write"));
+    ASSERT_TRUE(database.Execute("COMMIT"));
+    EXPECT_FALSE(database.IsInTransaction());
+  }
+  EXPECT_EQ(CountRows(database, "t"), 3);
+  EXPECT_TRUE(database.Execute(""));  // nothing to run is not an error
+  EXPECT_TRUE(database.Execute("-- a comment only"));
+  auto outside = database.Execute("COMMIT");  // no transaction: SQLite's error, as before
+  ASSERT_FALSE(outside);
+  EXPECT_NE(outside.error().message.find("no transaction"), std::string::npos) << outside.error().message;
 }
 
 TEST(SqliteErrorTest, MapsBusyLockedAndIoErrorsToUnavailable) {
