@@ -11,6 +11,7 @@
 #include <mysqld_error.h>
 
 #include "core/c_handle.h"
+#include "core/string_hash.h"
 #include "db/sql_connection.h"
 
 namespace inkwell::db {
@@ -63,13 +64,6 @@ unsigned CeilSeconds(std::chrono::milliseconds duration) {
       1, std::chrono::ceil<std::chrono::seconds>(duration).count()));
 }
 
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept {
-    return std::hash<std::string_view>{}(text);
-  }
-};
-
 // Frees the rest of a statement's result set (unread rows stay on the socket otherwise).
 class ResultSetGuard {
  public:
@@ -117,7 +111,7 @@ class MysqlConnection final : public SqlConnection {
 
   MysqlHandle mysql_;
   // Declared after mysql_, so destroyed before it: statements close while the session is open.
-  std::unordered_map<std::string, MysqlStatement, StringHash, std::equal_to<>> statements_;
+  std::unordered_map<std::string, MysqlStatement, core::StringHash, std::equal_to<>> statements_;
   unsigned last_error_number_ = 0;
   bool is_last_error_retryable_ = false;
   bool is_usable_ = true;

@@ -8,6 +8,8 @@
 
 #include <sqlite3.h>
 
+#include "core/string_hash.h"
+
 namespace inkwell::db {
 
 using core::ErrorCode;
@@ -27,9 +29,9 @@ core::Error SqliteError(sqlite3* db, int code, std::string_view call) {
   }
 }
 
-// The statements of one connection that are prepared and not in use, by SQL text. Bounded: a
-// caller that builds its SQL (an IN list of any length) gets statements that are finalized after
-// use once kMaxTexts texts are kept, and no text keeps more than kMaxIdlePerText.
+// The statements of one connection that are prepared and not in use, by SQL text. Bounded: once
+// kMaxTexts texts are kept, statements of a new text (an IN list of yet another length) are
+// finalized after use, and no text keeps more than kMaxIdlePerText idle statements.
 class StatementCache {
  public:
   StatementCache() = default;
@@ -41,26 +43,31 @@ class StatementCache {
     }
   }
 
-  // The list a statement for `sql` goes back to (null: not cached), and one to reuse if any.
-  std::pair<std::vector<sqlite3_stmt*>*, sqlite3_stmt*> Take(std::string_view sql) {
-    auto found = idle_.find(std::string(sql));
-    if (found == idle_.end()) {
-      if (idle_.size() >= kMaxTexts) return {nullptr, nullptr};
-      found = idle_.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
-      found->second.reserve(kMaxIdlePerText);
-    }
-    std::vector<sqlite3_stmt*>& idle = found->second;  // a node's value: its address is stable
-    if (idle.empty()) return {&idle, nullptr};
-    sqlite3_stmt* statement = idle.back();
-    idle.pop_back();
-    return {&idle, statement};
+  // The idle statements of sql, or null if it has none kept.
+  std::vector<sqlite3_stmt*>* Find(std::string_view sql) {
+    const auto found = idle_.find(sql);
+    return found == idle_.end() ? nullptr : &found->second;  // a node's value: a stable address
+  }
+
+  // A list for sql's statements to go back to (null: the cache is full).
+  std::vector<sqlite3_stmt*>* Add(std::string_view sql) {
+    if (idle_.size() >= kMaxTexts) return nullptr;
+    std::vector<sqlite3_stmt*>& idle = idle_[std::string(sql)];
+    idle.reserve(kMaxIdlePerText);
+    return &idle;
+  }
+
+  std::size_t Idle() const {
+    std::size_t count = 0;
+    for (const auto& [sql, idle] : idle_) count += idle.size();
+    return count;
   }
 
   static constexpr std::size_t kMaxTexts = 128;
   static constexpr std::size_t kMaxIdlePerText = 4;
 
  private:
-  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>, core::StringHash, std::equal_to<>> idle_;
 };
 
 void SqliteDatabase::Closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
@@ -133,14 +140,21 @@ core::Result<void> SqliteDatabase::Execute(std::string_view sql) {
 }
 
 core::Result<SqliteDatabase::Statement> SqliteDatabase::Prepare(std::string_view sql) {
-  auto [idle, reused] = cache_->Take(sql);
-  if (reused != nullptr) return Statement(db_.get(), reused, idle);
+  std::vector<sqlite3_stmt*>* idle = cache_ ? cache_->Find(sql) : nullptr;
+  if (idle != nullptr && !idle->empty()) {
+    sqlite3_stmt* reused = idle->back();
+    idle->pop_back();
+    return Statement(db_.get(), reused, idle);
+  }
   sqlite3_stmt* raw = nullptr;
   const int code =
       sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
   if (code != SQLITE_OK) return tl::unexpected(SqliteError(db_.get(), code, "sqlite3_prepare_v2"));
+  if (idle == nullptr && cache_ && raw != nullptr) idle = cache_->Add(sql);  // only SQL that compiled
   return Statement(db_.get(), raw, idle);
 }
+
+std::size_t SqliteDatabase::IdleStatements() const { return cache_ ? cache_->Idle() : 0; }
 
 std::int64_t SqliteDatabase::LastInsertId() const { return sqlite3_last_insert_rowid(db_.get()); }
 

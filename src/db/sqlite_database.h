@@ -61,6 +61,9 @@ class SqliteDatabase {
   // parsing and planning a statement cost about as much as running a simple one.
   core::Result<Statement> Prepare(std::string_view sql);
 
+  // Statements prepared and given back, kept for the next Prepare of the same SQL.
+  std::size_t IdleStatements() const;
+
   std::int64_t LastInsertId() const;
   // True between BEGIN and COMMIT/ROLLBACK. SQLite may roll a transaction back by itself when a
   // statement fails (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY); this then says false.

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -117,9 +119,30 @@ TEST(SqliteDatabaseTest, BadSqlIsInternalAndNamesTheCall) {
 
 SqliteDatabase TableOfThree() {
   auto database = SqliteDatabase::Open(":memory:");
-  EXPECT_TRUE(database);
-  EXPECT_TRUE(database->Execute("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1), (2), (3)"));
+  if (!database) throw std::runtime_error(database.error().message);  // fails the test
+  if (auto created = database->Execute("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1), (2), (3)");
+      !created) {
+    throw std::runtime_error(created.error().message);
+  }
   return std::move(*database);
+}
+
+TEST(SqliteStatementCacheTest, AStatementGivenBackIsTheOneTakenNext) {
+  SqliteDatabase database = TableOfThree();
+  const std::size_t before = database.IdleStatements();
+  {
+    auto select = database.Prepare("SELECT COUNT(*) FROM t");
+    ASSERT_TRUE(select);
+    EXPECT_EQ(database.IdleStatements(), before);
+  }
+  EXPECT_EQ(database.IdleStatements(), before + 1);  // given back, not finalized
+
+  auto again = database.Prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(database.IdleStatements(), before);  // taken from the cache
+  auto other = database.Prepare("SELECT COUNT(*) FROM t WHERE x > 1");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(database.IdleStatements(), before);  // another text: prepared anew
 }
 
 TEST(SqliteStatementCacheTest, AStatementTakenAgainHasNoBindingsLeft) {
@@ -128,7 +151,8 @@ TEST(SqliteStatementCacheTest, AStatementTakenAgainHasNoBindingsLeft) {
     auto first = database.Prepare("SELECT COUNT(*) FROM t WHERE x = ?");
     ASSERT_TRUE(first);
     first->Bind(1, std::int64_t{2});
-    ASSERT_TRUE(first->Step());
+    auto has_row = first->Step();
+    ASSERT_TRUE(has_row && *has_row);
     EXPECT_EQ(first->Int(0), 1);
   }
 
@@ -172,17 +196,23 @@ TEST(SqliteStatementCacheTest, TwoStatementsOfOneTextRunSideBySide) {
 
 TEST(SqliteStatementCacheTest, AStatementReturnsToItsConnectionAfterTheConnectionMoved) {
   SqliteDatabase database = TableOfThree();
-  auto select = database.Prepare("SELECT COUNT(*) FROM t");
-  ASSERT_TRUE(select);
+  std::optional<SqliteDatabase> moved;
+  {
+    auto select = database.Prepare("SELECT COUNT(*) FROM t");
+    ASSERT_TRUE(select);
+    moved.emplace(std::move(database));
+    const std::size_t before = moved->IdleStatements();
+    auto has_row = select->Step();
+    ASSERT_TRUE(has_row && *has_row);
+    EXPECT_EQ(select->Int(0), 3);
+    select = moved->Prepare("SELECT 1");  // the first statement goes back: to moved's cache
 
-  SqliteDatabase moved = std::move(database);
-  ASSERT_TRUE(select->Step());
-  EXPECT_EQ(select->Int(0), 3);
-  select = moved.Prepare("SELECT 1");  // the first goes back to moved's cache
-  auto again = moved.Prepare("SELECT COUNT(*) FROM t");
-
+    EXPECT_EQ(moved->IdleStatements(), before + 1);
+  }
+  auto again = moved->Prepare("SELECT COUNT(*) FROM t");
   ASSERT_TRUE(again);
-  ASSERT_TRUE(again->Step());
+  auto has_row = again->Step();
+  ASSERT_TRUE(has_row && *has_row);
   EXPECT_EQ(again->Int(0), 3);
 }
 
@@ -199,8 +229,22 @@ TEST(SqliteStatementCacheTest, ManyDifferentTextsAllRunPastTheCachesBound) {
   }
 }
 
+TEST(SqliteStatementCacheTest, AStatementThatDoesNotCompileTakesNoPlace) {
+  SqliteDatabase database = TableOfThree();
+  const std::size_t before = database.IdleStatements();
+
+  EXPECT_FALSE(database.Prepare("SELECT * FROM missing"));
+  EXPECT_FALSE(database.Execute("SELEC nonsense"));
+
+  EXPECT_EQ(database.IdleStatements(), before);
+}
+
 TEST(SqliteStatementCacheTest, ExecuteKeepsTransactionControlPrepared) {
   SqliteDatabase database = TableOfThree();
+  ASSERT_TRUE(database.Execute("BEGIN IMMEDIATE"));
+  ASSERT_TRUE(database.Execute("COMMIT"));
+  const std::size_t kept = database.IdleStatements();
+  EXPECT_GE(kept, 2U);
   for (int round = 0; round < 3; ++round) {
     ASSERT_TRUE(database.Execute("BEGIN IMMEDIATE"));
     ASSERT_TRUE(database.Execute("SAVEPOINT write"));
@@ -211,6 +255,9 @@ TEST(SqliteStatementCacheTest, ExecuteKeepsTransactionControlPrepared) {
     EXPECT_FALSE(database.IsInTransaction());
   }
   EXPECT_EQ(CountRows(database, "t"), 3);
+  // SAVEPOINT, DELETE, ROLLBACK TO, RELEASE and the count join BEGIN IMMEDIATE and COMMIT,
+  // each kept once however many rounds ran.
+  EXPECT_EQ(database.IdleStatements(), kept + 5);
   EXPECT_TRUE(database.Execute(""));  // nothing to run is not an error
   EXPECT_TRUE(database.Execute("-- a comment only"));
   auto outside = database.Execute("COMMIT");  // no transaction: SQLite's error, as before
