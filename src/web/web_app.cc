@@ -1,6 +1,7 @@
 #include "web/web_app.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -19,6 +20,11 @@ namespace {
 
 using core::ErrorCode;
 using Json = nlohmann::json;
+
+std::uint64_t NextInstanceId() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 // Route labels for metrics: patterns, never raw paths, so scanners cannot grow the label set.
 std::string RouteLabel(const std::string& path) {
@@ -94,7 +100,8 @@ WebApp::WebApp(Dependencies dependencies)
     : deps_(std::move(dependencies)),
       rate_limiter_(deps_.options.rate_limit_per_minute),
       is_secure_cookies_(deps_.options.public_url.starts_with("https://")),
-      style_css_(ReadFile(deps_.options.static_dir + "/style.css")) {
+      style_css_(ReadFile(deps_.options.static_dir + "/style.css")),
+      instance_id_(NextInstanceId()) {
   if (style_css_.empty()) {
     core::LogWarn("no style sheet: pages will be unstyled (set INKWELL_STATIC_DIR)",
                   {{"path", deps_.options.static_dir + "/style.css"}});
@@ -111,11 +118,44 @@ const std::string& WebApp::DummyPasswordHash() {
   return dummy_password_hash_;
 }
 
-void WebApp::CountRequest(const std::string& route, int status) {
-  deps_.metrics
-      .AddCounter("inkwell_http_requests_total", "HTTP requests answered, by route and status",
-                  "route=\"" + route + "\",status=\"" + std::to_string(status) + "\"")
-      .Increment();
+WebApp::RouteMetrics& WebApp::MetricsFor(const std::string& route) {
+  // Each thread keeps the routes it has seen, so that the common case takes no lock; a thread
+  // that served another WebApp before (tests run several) starts its cache over.
+  thread_local std::uint64_t cached_for = 0;
+  thread_local std::unordered_map<std::string, RouteMetrics*> cached;
+  if (cached_for != instance_id_) {
+    cached.clear();
+    cached_for = instance_id_;
+  }
+  if (const auto found = cached.find(route); found != cached.end()) return *found->second;
+  std::lock_guard lock(route_metrics_mutex_);
+  std::unique_ptr<RouteMetrics>& metrics = route_metrics_[route];
+  if (!metrics) {
+    metrics = std::make_unique<RouteMetrics>();
+    metrics->duration = &deps_.metrics.AddHistogram("inkwell_http_request_duration_seconds",
+                                                    "Time from request read to response ready, by route",
+                                                    "route=\"" + route + "\"", core::LatencyBuckets());
+  }
+  cached.emplace(route, metrics.get());
+  return *metrics;
+}
+
+void WebApp::CountRequest(RouteMetrics& metrics, const std::string& route, int status) {
+  const auto find = [&] {
+    return &deps_.metrics.AddCounter("inkwell_http_requests_total",
+                                     "HTTP requests answered, by route and status",
+                                     "route=\"" + route + "\",status=\"" + std::to_string(status) + "\"");
+  };
+  if (status < 0 || static_cast<std::size_t>(status) >= metrics.by_status.size()) {
+    return find()->Increment();  // not an HTTP status we send; counted all the same
+  }
+  std::atomic<core::Counter*>& slot = metrics.by_status[static_cast<std::size_t>(status)];
+  core::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    counter = find();  // two threads may both look: the registry gives both the same counter
+    slot.store(counter, std::memory_order_release);
+  }
+  counter->Increment();
 }
 
 void WebApp::Written() const {
@@ -126,6 +166,7 @@ void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
   const std::string traceparent = core::ContinueTrace(request.Header("traceparent"));
   auto shared_respond = std::make_shared<http::Responder>(std::move(respond));
   const std::string route = RouteLabel(request.path);
+  RouteMetrics* const route_metrics = &MetricsFor(route);
   const std::string method = request.method;
   const auto started = std::chrono::system_clock::now();
   const auto started_steady = std::chrono::steady_clock::now();
@@ -134,7 +175,7 @@ void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
   // client asked to trace; plain reads are not recorded, or every page view would cost a
   // message and reading pages could not run near the machine's speed.
   const bool is_recorded = (method != "GET" && method != "HEAD") || request.headers.contains("traceparent");
-  http::Responder answer = [this, shared_respond, traceparent, route, method, started,
+  http::Responder answer = [this, shared_respond, traceparent, route, route_metrics, method, started,
                             started_steady, is_recorded](http::HttpResponse response) {
     if (is_recorded) {
       core::Log::Span("http request", core::TraceIdOf(traceparent), started,
@@ -145,13 +186,9 @@ void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
     const bool has_retry_after = std::any_of(response.headers.begin(), response.headers.end(),
                                              [](const auto& h) { return h.first == "Retry-After"; });
     if (response.status == 503 && !has_retry_after) response.headers.emplace_back("Retry-After", "5");
-    CountRequest(route, response.status);
-    deps_.metrics
-        .AddHistogram("inkwell_http_request_duration_seconds",
-                      "Time from request read to response ready, by route",
-                      "route=\"" + route + "\"", core::LatencyBuckets())
-        .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady)
-                     .count());
+    CountRequest(*route_metrics, route, response.status);
+    route_metrics->duration->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady).count());
     (*shared_respond)(std::move(response));
   };
   const core::TraceScope trace(core::TraceIdOf(traceparent));

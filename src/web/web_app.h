@@ -1,10 +1,14 @@
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -90,7 +94,14 @@ class WebApp {
                                              const http::HttpRequest& request, bool is_api);
   http::HttpResponse Readiness();
   http::HttpResponse StaticFile(const std::string& path);
-  void CountRequest(const std::string& route, int status);
+  // A route label's request counters (by status) and duration histogram, found in the
+  // registry once: answering a request then takes no lock and builds no label string.
+  struct RouteMetrics {
+    core::Histogram* duration = nullptr;
+    std::array<std::atomic<core::Counter*>, 600> by_status{};  // index: the HTTP status
+  };
+  RouteMetrics& MetricsFor(const std::string& route);
+  void CountRequest(RouteMetrics& metrics, const std::string& route, int status);
   void Written() const;
 
   // ---- accounts (web_accounts.cc) ----
@@ -146,6 +157,11 @@ class WebApp {
   const std::string& DummyPasswordHash();
   std::once_flag dummy_once_;
   std::string dummy_password_hash_;  // verified for unknown users, so both take as long
+  // Never reused within a process: a thread's cache of RouteMetrics pointers (MetricsFor) knows
+  // by it whether the pointers are this instance's.
+  const std::uint64_t instance_id_;
+  std::mutex route_metrics_mutex_;
+  std::unordered_map<std::string, std::unique_ptr<RouteMetrics>> route_metrics_;
 };
 
 // {"error": {"code": ..., "message": ...}} with the given status.

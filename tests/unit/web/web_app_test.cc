@@ -68,12 +68,13 @@ class WebAppTest : public ::testing::Test {
     app_.emplace(Dependencies(pool_));
   }
 
-  WebApp::Dependencies Dependencies(core::WorkerPool& pool) {
+  WebApp::Dependencies Dependencies(core::WorkerPool& pool, core::Metrics* metrics = nullptr) {
     WebOptions options;
     options.public_url = "http://inkwell.test";
     options.rate_limit_per_minute = rate_limit_;
     options.static_dir = INKWELL_TEST_STATIC_DIR;
-    return WebApp::Dependencies{*store_, *registration_, hasher_, pool, pool, *templates_, metrics_,
+    return WebApp::Dependencies{*store_, *registration_, hasher_, pool, pool, *templates_,
+                                metrics != nullptr ? *metrics : metrics_,
                                 cache_, [this] { return is_broker_connected_.load(); },
                                 [this] { ++writes_; }, options};
   }
@@ -391,6 +392,47 @@ TEST_F(WebAppTest, MetricsCountRequestsByRouteAndStatus) {
   EXPECT_NE(response.body.find(R"(inkwell_http_requests_total{route="other",status="404"} 1)"),
             std::string::npos)
       << response.body;
+}
+
+TEST_F(WebAppTest, MetricsCountEveryRequestAndTimeEachRoute) {
+  for (int i = 0; i < 3; ++i) Call(Request("GET", "/healthz"));
+  Call(Request("GET", "/nope"));
+  Call(Request("GET", "/nope"));
+
+  const http::HttpResponse response = Call(Request("GET", "/metrics"));
+
+  EXPECT_NE(response.body.find(R"(inkwell_http_requests_total{route="/healthz",status="200"} 3)"),
+            std::string::npos)
+      << response.body;
+  EXPECT_NE(response.body.find(R"(inkwell_http_requests_total{route="other",status="404"} 2)"),
+            std::string::npos)
+      << response.body;
+  EXPECT_NE(response.body.find(R"(inkwell_http_request_duration_seconds_count{route="/healthz"} 3)"),
+            std::string::npos)
+      << response.body;
+}
+
+TEST_F(WebAppTest, TwoInstancesOnOneThreadCountIntoTheirOwnMetrics) {
+  core::Metrics other_metrics;
+  std::optional<WebApp> other(std::in_place, Dependencies(pool_, &other_metrics));
+
+  Call(Request("GET", "/healthz"));  // app_, then other, then app_ again, all on this thread
+  other->Handle(Request("GET", "/healthz"), [](http::HttpResponse) {});
+  Call(Request("GET", "/healthz"));
+  const http::HttpResponse ours = Call(Request("GET", "/metrics"));
+  other.reset();  // a third instance may reuse its address: the cache must not mistake it
+  WebApp third(Dependencies(pool_));
+  third.Handle(Request("GET", "/healthz"), [](http::HttpResponse) {});
+
+  EXPECT_NE(ours.body.find(R"(inkwell_http_requests_total{route="/healthz",status="200"} 2)"),
+            std::string::npos)
+      << ours.body;
+  EXPECT_NE(other_metrics.Render().find(R"(inkwell_http_requests_total{route="/healthz",status="200"} 1)"),
+            std::string::npos)
+      << other_metrics.Render();
+  EXPECT_NE(metrics_.Render().find(R"(inkwell_http_requests_total{route="/healthz",status="200"} 3)"),
+            std::string::npos)
+      << metrics_.Render();
 }
 
 }  // namespace
