@@ -515,7 +515,8 @@ std::vector<OutboxRow> OutboxRowsFrom(const SqlResult& result) {
 
 }  // namespace
 
-core::Result<std::vector<OutboxRow>> ServerStore::PendingOutbox(std::size_t limit) {
+core::Result<std::vector<OutboxRow>> ServerStore::PendingOutboxAfter(std::size_t limit,
+                                                                     std::int64_t after_id) {
   if (limit == 0) return std::vector<OutboxRow>();
   std::vector<OutboxRow> claimed;
   // Lease times come from the database server's clock, not this host's: instances on hosts
@@ -525,10 +526,10 @@ core::Result<std::vector<OutboxRow>> ServerStore::PendingOutbox(std::size_t limi
     // SKIP LOCKED: rows another relay is claiming right now are passed over, not waited for;
     // the lease keeps them apart after that transaction commits.
     auto rows = sql.Query(
-        std::string(kOutboxColumns) + "sent_at_ms IS NULL AND next_attempt_at_ms <= " + now +
-            " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until_ms <= " + now +
+        std::string(kOutboxColumns) + "sent_at_ms IS NULL AND id > ? AND next_attempt_at_ms <= " +
+            now + " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until_ms <= " + now +
             ") ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
-        {owner_, static_cast<std::int64_t>(limit)});
+        {after_id, owner_, static_cast<std::int64_t>(limit)});
     if (!rows) return tl::unexpected(rows.error());
     claimed = OutboxRowsFrom(*rows);
     std::vector<std::int64_t> ids;

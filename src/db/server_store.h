@@ -91,7 +91,8 @@ class ServerStore final : public Store {
   core::Result<Listing<Comment>> ListComments(std::int64_t post_id, std::int64_t offset,
                                               std::int64_t limit) override;
 
-  core::Result<std::vector<OutboxRow>> PendingOutbox(std::size_t limit) override;
+  core::Result<std::vector<OutboxRow>> PendingOutboxAfter(std::size_t limit,
+                                                          std::int64_t after_id) override;
   core::Result<void> MarkOutboxSent(std::span<const std::int64_t> ids) override;
   core::Result<void> RecordOutboxFailure(std::span<const std::int64_t> ids,
                                          const std::string& reason) override;

@@ -28,7 +28,8 @@ core::Result<std::vector<OutboxRow>> SqliteStore::SelectOutbox(const char* claus
   return rows;
 }
 
-core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutbox(std::size_t limit) {
+core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutboxAfter(std::size_t limit,
+                                                                     std::int64_t after_id) {
   if (limit == 0) return std::vector<OutboxRow>();
   std::lock_guard lock(mutex_);
   std::vector<OutboxRow> claimed;
@@ -39,11 +40,11 @@ core::Result<std::vector<OutboxRow>> SqliteStore::PendingOutbox(std::size_t limi
   auto done = InUnsyncedTransaction([&]() -> core::Result<void> {
     const std::int64_t now = NowMs();
     auto rows = SelectOutbox(
-        "sent_at_ms IS NULL AND next_attempt_at_ms <= ?1"
+        "sent_at_ms IS NULL AND id > ?4 AND next_attempt_at_ms <= ?1"
         " AND (claimed_by IS NULL OR claimed_by = ?2 OR claimed_until_ms <= ?1)"
         " ORDER BY id LIMIT ?3",
         [&](SqliteDatabase::Statement& select) {
-          select.Bind(1, now).Bind(2, owner_).Bind(3, static_cast<std::int64_t>(limit));
+          select.Bind(1, now).Bind(2, owner_).Bind(3, static_cast<std::int64_t>(limit)).Bind(4, after_id);
         });
     if (!rows) return tl::unexpected(rows.error());
     auto claim =

@@ -201,7 +201,15 @@ class Store {
   // Up to `limit` unsent outbox rows, oldest first. Several processes may share one database:
   // the rows returned are claimed for this store instance for a lease (30 s), renewed on each
   // call, so that another instance's relay skips them until the lease runs out.
-  virtual core::Result<std::vector<OutboxRow>> PendingOutbox(std::size_t limit) = 0;
+  core::Result<std::vector<OutboxRow>> PendingOutbox(std::size_t limit) {
+    return PendingOutboxAfter(limit, 0);
+  }
+  // The same, but only rows whose id is above after_id: a relay working through a backlog asks
+  // for the rows after the last it was given, rather than reading (and claiming again) the
+  // rows it is still publishing. A row at or below after_id that becomes pending later (a
+  // retry after its backoff, another instance's lapsed lease) comes with a call from 0.
+  virtual core::Result<std::vector<OutboxRow>> PendingOutboxAfter(std::size_t limit,
+                                                                  std::int64_t after_id) = 0;
   // Marks rows sent (the broker confirmed them), in one transaction.
   virtual core::Result<void> MarkOutboxSent(std::span<const std::int64_t> ids) = 0;
   // Counts a failed publish attempt against rows and keeps the reason; they stay pending, are

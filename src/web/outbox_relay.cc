@@ -111,13 +111,16 @@ void OutboxRelay::Hand(std::vector<db::OutboxRow> rows) {
 }
 
 void OutboxRelay::AskStore(std::vector<std::int64_t>& sent, std::vector<std::int64_t>& refused,
-                           std::uint64_t claim_session) {
+                           std::uint64_t claim_session, std::int64_t claim_after_id) {
   if (sent.empty() && refused.empty() && claim_session == 0) return;
   {
     std::lock_guard lock(chores_mutex_);
     chores_.sent.insert(chores_.sent.end(), sent.begin(), sent.end());
     chores_.refused.insert(chores_.refused.end(), refused.begin(), refused.end());
-    if (claim_session != 0) chores_.claim_session = claim_session;
+    if (claim_session != 0) {
+      chores_.claim_session = claim_session;
+      chores_.claim_after_id = claim_after_id;
+    }
   }
   chores_ready_.notify_one();
   sent.clear();
@@ -159,7 +162,7 @@ void OutboxRelay::RunStore() {
     std::vector<Arrival> claimed;
     bool was_claim_full = false;
     if (chores.claim_session != 0) {
-      auto rows = store_.PendingOutbox(options_.batch_size);
+      auto rows = store_.PendingOutboxAfter(options_.batch_size, chores.claim_after_id);
       if (!rows) {
         core::LogError("outbox relay cannot read the outbox", {{"error", rows.error().message}});
       } else {
@@ -239,6 +242,12 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
   bool wants_claim = true;
   bool is_claim_pending = false;
   auto last_claim = Clock::now();
+  // Through a backlog, each claim asks for the rows after the highest this session was given:
+  // from the start it would read (and claim again) the rows still being published, about half
+  // of every claim. A claim from the start still runs every poll_interval and after a row is
+  // given up, for rows below that mark that became pending again (retries, lapsed leases).
+  std::int64_t claimed_up_to = 0;
+  bool wants_full_claim = true;
   auto last_confirm = Clock::now();
   std::optional<core::Error> broken;
 
@@ -300,6 +309,7 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
     bool has_new_claimed = false;
     for (Arrival& arrival : rows) {
       if (arrival.claim_session != 0 && arrival.claim_session != session) continue;
+      if (arrival.claim_session == session) claimed_up_to = std::max(claimed_up_to, arrival.row.id);
       if (!held.insert(arrival.row.id).second) continue;
       has_new_claimed = has_new_claimed || arrival.claim_session != 0;
       queued.push_back(std::move(arrival));
@@ -320,13 +330,17 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
     // Settle in bulk while rows stream (one transaction per claim or per batch_size, not per
     // confirm), at once when idle. Nothing waits for it: a registration's mail is on its way.
     const bool is_idle = in_flight.empty() && queued.empty();
+    const bool is_full_claim = wants_full_claim || now - last_claim >= options_.poll_interval;
     if (wants_claim_now || is_idle || !refused.empty() || sent.size() >= options_.batch_size) {
-      AskStore(sent, refused, wants_claim_now ? session : 0);
+      AskStore(sent, refused, wants_claim_now ? session : 0, is_full_claim ? 0 : claimed_up_to);
     }
     if (wants_claim_now) {
       is_claim_pending = true;
       wants_claim = false;
-      last_claim = now;
+      if (is_full_claim) {
+        wants_full_claim = false;
+        last_claim = now;
+      }
     }
     while (!is_stopping && !queued.empty() && in_flight.size() < options_.confirm_window) {
       // A row claimed longer ago than publish_within may have passed its lease to another
@@ -336,6 +350,7 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
         held.erase(queued.front().row.id);
         queued.pop_front();
         wants_claim = true;
+        wants_full_claim = true;  // it is below claimed_up_to
         continue;
       }
       const db::OutboxRow& row = queued.front().row;

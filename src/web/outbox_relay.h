@@ -90,6 +90,7 @@ class OutboxRelay {
     std::vector<std::int64_t> sent;
     std::vector<std::int64_t> refused;
     std::uint64_t claim_session = 0;  // a claim is wanted, for this session
+    std::int64_t claim_after_id = 0;  // only rows above this id (0: every pending row)
     bool is_stopping = false;
   };
   // A row published and not yet confirmed.
@@ -112,9 +113,9 @@ class OutboxRelay {
   // Relays until the connection breaks (then resets it) or Stop() is called.
   void RelaySession(std::optional<amqp::Connection>& connection);
   // Passes confirmed and refused rows (then clears both) and, unless claim_session is 0, a
-  // claim to the store thread.
+  // claim of the rows above claim_after_id to the store thread.
   void AskStore(std::vector<std::int64_t>& sent, std::vector<std::int64_t>& refused,
-                std::uint64_t claim_session);
+                std::uint64_t claim_session, std::int64_t claim_after_id = 0);
 
   db::Store& store_;
   amqp::BrokerUrl url_;

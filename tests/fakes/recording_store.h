@@ -116,8 +116,9 @@ class RecordingStore final : public db::Store {
     return store_.ListComments(post_id, offset, limit);
   }
 
-  core::Result<std::vector<db::OutboxRow>> PendingOutbox(std::size_t limit) override {
-    return store_.PendingOutbox(limit);
+  core::Result<std::vector<db::OutboxRow>> PendingOutboxAfter(std::size_t limit,
+                                                              std::int64_t after_id) override {
+    return store_.PendingOutboxAfter(limit, after_id);
   }
   core::Result<void> MarkOutboxSent(std::span<const std::int64_t> ids) override {
     return store_.MarkOutboxSent(ids);

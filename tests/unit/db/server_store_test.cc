@@ -348,6 +348,23 @@ TEST_P(ServerStoreTest, TwoRelaysNeverClaimTheSameRowAndALapsedLeaseIsTakenOver)
   EXPECT_TRUE(store_->PendingOutbox(100)->empty());  // now the other's
 }
 
+TEST_P(ServerStoreTest, PendingOutboxAfterAnIdReturnsOnlyLaterRows) {
+  std::vector<OutboxMessage> messages;
+  for (int i = 0; i < 5; ++i) messages.push_back(Event("after-" + std::to_string(i)));
+  ASSERT_TRUE(store_->CreateUser(NewUser{"a", "a@example.org", "h", "", 0}, messages));
+  auto first_two = store_->PendingOutbox(2);
+  ASSERT_TRUE(first_two) << first_two.error().message;
+  ASSERT_EQ(first_two->size(), 2u);
+
+  auto after = store_->PendingOutboxAfter(100, first_two->back().id);
+  auto from_start = store_->PendingOutboxAfter(100, 0);
+
+  ASSERT_TRUE(after && from_start);
+  ASSERT_EQ(after->size(), 3u);
+  EXPECT_EQ(after->front().message.message_id, "after-2");
+  EXPECT_EQ(from_start->size(), 5u);
+}
+
 TEST_P(ServerStoreTest, AFailedPublishBacksOffKeepsItsReasonAndReleasesTheClaim) {
   ASSERT_TRUE(store_->CreateUser(NewUser{"n", "n@example.org", "h", "", 0}, {Event("a"), Event("b")}));
   other_ = Open();

@@ -1,6 +1,7 @@
 #include "db/sqlite_store.h"
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,28 @@ TEST(SqliteStoreTest, PendingOutboxIsOldestFirstAndLimited) {
   ASSERT_EQ(all->size(), 5U);
   for (std::size_t i = 1; i < all->size(); ++i) EXPECT_LT((*all)[i - 1].id, (*all)[i].id);
   EXPECT_TRUE(none->empty());
+}
+
+TEST(SqliteStoreTest, PendingOutboxAfterAnIdReturnsOnlyLaterRowsAndStillRenewsTheClaim) {
+  auto store = OpenMemoryStore();
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 5; ++i) {
+    const std::string n = std::to_string(i);
+    ASSERT_TRUE(store->CreateUser(User("user" + n + "@example.org"), {Welcome("m-" + n)}));
+  }
+  auto first_two = store->PendingOutbox(2);
+  ASSERT_TRUE(first_two && first_two->size() == 2U);
+
+  auto after = store->PendingOutboxAfter(100, first_two->back().id);
+  auto after_last = store->PendingOutboxAfter(100, std::numeric_limits<std::int64_t>::max());
+  auto from_start = store->PendingOutboxAfter(100, 0);
+
+  ASSERT_TRUE(after && after_last && from_start);
+  ASSERT_EQ(after->size(), 3U);
+  EXPECT_EQ(after->front().message.message_id, "m-2");
+  EXPECT_EQ(after->back().message.message_id, "m-4");
+  EXPECT_TRUE(after_last->empty());
+  EXPECT_EQ(from_start->size(), 5U);  // this instance's own claims come back from 0
 }
 
 TEST(SqliteStoreTest, MarkOutboxSentRemovesRowsFromPending) {
