@@ -242,10 +242,12 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
   bool wants_claim = true;
   bool is_claim_pending = false;
   auto last_claim = Clock::now();
-  // Through a backlog, each claim asks for the rows after the highest this session was given:
-  // from the start it would read (and claim again) the rows still being published, about half
-  // of every claim. A claim from the start still runs every poll_interval and after a row is
-  // given up, for rows below that mark that became pending again (retries, lapsed leases).
+  // Through a backlog, the claim that follows a full one asks for the rows after the highest
+  // this session was given: from the start it would read (and claim again) the rows still being
+  // published, about half of every claim. Every other claim starts from the start: the one every
+  // poll_interval, the one after a row is given up (both for rows below that mark that became
+  // pending again: retries, lapsed leases), and one asked for by Notify or a full inbox (a row
+  // committed after a higher id was claimed, on a server engine, lies below the mark).
   std::int64_t claimed_up_to = 0;
   bool wants_full_claim = true;
   auto last_confirm = Clock::now();
@@ -322,7 +324,10 @@ void OutboxRelay::RelaySession(std::optional<amqp::Connection>& holder) {
   while (!broken) {
     const bool is_stopping = is_stopping_;
     take_inbox();
-    if (is_claim_requested_.exchange(false)) wants_claim = true;
+    if (is_claim_requested_.exchange(false)) {
+      wants_claim = true;
+      wants_full_claim = true;
+    }
     const auto now = Clock::now();
     const bool wants_claim_now =
         !is_stopping && !is_claim_pending && queued.size() < options_.confirm_window &&
