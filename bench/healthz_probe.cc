@@ -1,5 +1,7 @@
 // GET /healthz every 10 ms on one keep-alive connection for a while, timing each answer: how
-// long inkwell-web's I/O threads take to answer while its hashing pool is busy (figure 4).
+// long inkwell-web's I/O threads take to answer while its hashing pool is busy (figure 4). Each
+// probe is timed from its scheduled time, so a stall counts for every probe it delayed (the
+// probes behind it go out back to back), not for the one that was waiting only.
 //
 //   bench-healthz-probe --port P [--seconds 6] [--interval-ms 10]
 // Prints one line of JSON {"count":N,"errors":E,"latencies_s":[sorted seconds of the 200s]}.
@@ -63,11 +65,12 @@ int main(int argc, char** argv) {
     beast::flat_buffer buffer;
     asio::steady_timer timer(io);
     const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-    for (auto next = Clock::now(); next < end; next += std::chrono::milliseconds(interval_ms)) {
+    for (auto next = Clock::now(); next < end && Clock::now() < end;
+         next += std::chrono::milliseconds(interval_ms)) {
       timer.expires_at(next);
       co_await timer.async_wait(asio::use_awaitable);
       ++count;
-      const auto started = Clock::now();
+      const auto started = next;
       beast::error_code error;
       if (!stream) {
         stream.emplace(io);

@@ -74,7 +74,12 @@ struct Client {
   explicit Client(asio::io_context& io) : stream(io) {}
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
+  Clock::time_point idle_since;
 };
+
+// inkwell-web closes a keep-alive connection after 30 s without a request; one idle longer than
+// this is not reused (a request written to it could meet the server's close and fail).
+constexpr auto kMaxIdle = std::chrono::seconds(20);
 
 struct Run {
   asio::io_context io;
@@ -91,10 +96,12 @@ asio::awaitable<void> Register(Run& run, std::size_t index) {
   registration.lag = Seconds(Clock::now() - registration.scheduled);
   beast::error_code error;
   std::unique_ptr<Client> client;
-  if (!run.idle.empty()) {
+  while (!run.idle.empty() && !client) {
     client = std::move(run.idle.back());
     run.idle.pop_back();
-  } else {
+    if (Clock::now() - client->idle_since > kMaxIdle) client.reset();
+  }
+  if (!client) {
     client = std::make_unique<Client>(run.io);
     client->stream.expires_after(run.options.request_timeout);
     co_await client->stream.async_connect(
@@ -122,6 +129,7 @@ asio::awaitable<void> Register(Run& run, std::size_t index) {
         registration.response = Seconds(Clock::now() - registration.scheduled);
         if (response.keep_alive()) {
           client->stream.expires_never();
+          client->idle_since = Clock::now();
           run.idle.push_back(std::move(client));
         }
       }
@@ -301,7 +309,8 @@ int main(int argc, char** argv) {
   const auto started = Clock::now() + std::chrono::milliseconds(50);
   run.registrations.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
-    run.registrations[i].address = "load-" + run.options.tag + "-" + std::to_string(i) + "@example.org";
+    // Lower case, as the SMTP server keeps recipients.
+    run.registrations[i].address = Lower("load-" + run.options.tag + "-" + std::to_string(i) + "@example.org");
     run.registrations[i].scheduled =
         started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(i / run.options.rate));
   }
