@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/c_handle.h"
+#include "mail/resolve.h"
 
 namespace inkwell::mail {
 namespace {
@@ -70,7 +71,6 @@ bool IsIpLiteral(const std::string& host) {
 
 using SslContext = core::CHandle<SSL_CTX, SSL_CTX_free>;
 using Ssl = core::CHandle<SSL, SSL_free>;
-using AddressList = core::CHandle<addrinfo, freeaddrinfo>;
 
 }  // namespace
 
@@ -194,16 +194,9 @@ core::Result<SmtpConnection> SmtpConnection::Connect(const std::string& host, ui
                                                      Deadline deadline) {
   const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                             std::to_string(port);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG;
-  addrinfo* found = nullptr;
-  if (const int status = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
-      status != 0) {
-    return tl::unexpected(Unavailable("resolve " + where + ": " + ::gai_strerror(status)));
-  }
-  const AddressList addresses(found);
+  auto resolved = ResolveWithin(host, port, deadline);
+  if (!resolved) return tl::unexpected(resolved.error());
+  const AddressList addresses = std::move(*resolved);
   int addresses_left = 0;
   for (const addrinfo* address = addresses.get(); address != nullptr; address = address->ai_next) {
     ++addresses_left;
