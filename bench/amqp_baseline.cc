@@ -44,11 +44,4 @@ double NowSeconds() {
       .count();
 }
 
-std::string Flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == name) return argv[i + 1];
-  }
-  return fallback;
-}
-
 }  // namespace inkwell::bench

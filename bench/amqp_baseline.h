@@ -8,6 +8,8 @@
 #include <chrono>
 #include <string>
 
+#include "flags.h"  // Flag, for the programs that include this
+
 namespace inkwell::bench {
 
 // Connects to host:port, logs in as user/password on vhost "/", opens channel 1.
@@ -22,8 +24,5 @@ void Close(amqp_connection_state_t connection);
 
 // Seconds since an arbitrary fixed point (steady clock).
 double NowSeconds();
-
-// The value of "--name value" in argv, or `fallback`.
-std::string Flag(int argc, char** argv, const std::string& name, const std::string& fallback);
 
 }  // namespace inkwell::bench

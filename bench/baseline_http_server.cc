@@ -13,19 +13,16 @@
 #include <thread>
 #include <vector>
 
+#include "flags.h"
+
 namespace {
+
+using inkwell::bench::Flag;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
-
-std::string Flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == name) return argv[i + 1];
-  }
-  return fallback;
-}
 
 std::string FixedPage(std::size_t size) {
   std::string page = "<!doctype html><html><head><title>bench</title></head><body><p>";

@@ -38,6 +38,14 @@ std::unique_ptr<SqliteStore> OpenMemoryStore() {
   return store ? std::move(*store) : nullptr;
 }
 
+// Five users, each with a welcome mail "m-0" .. "m-4" in the outbox, oldest first.
+void RegisterFive(SqliteStore& store) {
+  for (int i = 0; i < 5; ++i) {
+    const std::string n = std::to_string(i);
+    ASSERT_TRUE(store.CreateUser(User("user" + n + "@example.org"), {Welcome("m-" + n)}));
+  }
+}
+
 std::vector<std::int64_t> IdsOf(const std::vector<OutboxRow>& rows) {
   std::vector<std::int64_t> ids;
   for (const OutboxRow& row : rows) ids.push_back(row.id);
@@ -130,10 +138,7 @@ TEST(SqliteStoreTest, FailedOutboxInsertRollsBackTheUser) {
 TEST(SqliteStoreTest, PendingOutboxIsOldestFirstAndLimited) {
   auto store = OpenMemoryStore();
   ASSERT_TRUE(store);
-  for (int i = 0; i < 5; ++i) {
-    const std::string n = std::to_string(i);
-    ASSERT_TRUE(store->CreateUser(User("user" + n + "@example.org"), {Welcome("m-" + n)}));
-  }
+  ASSERT_NO_FATAL_FAILURE(RegisterFive(*store));
 
   auto first_two = store->PendingOutbox(2);
   auto all = store->PendingOutbox(100);
@@ -151,10 +156,7 @@ TEST(SqliteStoreTest, PendingOutboxIsOldestFirstAndLimited) {
 TEST(SqliteStoreTest, PendingOutboxAfterAnIdReturnsOnlyLaterRowsAndStillRenewsTheClaim) {
   auto store = OpenMemoryStore();
   ASSERT_TRUE(store);
-  for (int i = 0; i < 5; ++i) {
-    const std::string n = std::to_string(i);
-    ASSERT_TRUE(store->CreateUser(User("user" + n + "@example.org"), {Welcome("m-" + n)}));
-  }
+  ASSERT_NO_FATAL_FAILURE(RegisterFive(*store));
   auto first_two = store->PendingOutbox(2);
   ASSERT_TRUE(first_two && first_two->size() == 2U);
 
