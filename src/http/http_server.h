@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -10,13 +11,17 @@ namespace inkwell::http {
 
 // An HTTP/1.1 server (Boost.Beast) on a fixed pool of I/O threads. Requests with a body over
 // kMaxBodyBytes reach the handler with is_body_too_large set and the connection closes after
-// the answer. Idle connections time out after 30 s.
+// the answer. A connection is closed when a read or a write on it has not completed within
+// idle_timeout (a client that sends nothing, or does not read its answer); the time the handler
+// takes to answer does not count.
 class HttpServer {
  public:
   // Binds host:port (port 0 picks a free one). kInvalidArgument for a malformed address,
   // kUnavailable if it cannot bind.
   static core::Result<std::unique_ptr<HttpServer>> Start(const std::string& address,
-                                                         unsigned io_threads, Handler handler);
+                                                         unsigned io_threads, Handler handler,
+                                                         std::chrono::milliseconds idle_timeout =
+                                                             std::chrono::seconds(30));
   ~HttpServer();  // stops accepting, closes connections, joins the threads
 
   unsigned short port() const;
