@@ -46,7 +46,7 @@ std::string NewUuid() {
          hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
-std::string UniqueHex(size_t bytes) {
+void AppendUniqueHex(std::string& out, size_t bytes) {
   // xoshiro256** (Blackman and Vigna): 256 bits of state, seeded from getrandom per thread.
   struct Generator {
     std::array<std::uint64_t, 4> state{};
@@ -68,15 +68,25 @@ std::string UniqueHex(size_t bytes) {
       return result;
     }
   };
+  static constexpr char kHex[] = "0123456789abcdef";
   thread_local Generator generator;
-  std::vector<unsigned char> data(bytes);
-  for (size_t at = 0; at < bytes; at += 8) {
+  const size_t at = out.size();
+  out.resize(at + 2 * bytes);  // written in place: this runs for every request's trace
+  char* hex = out.data() + at;
+  for (size_t done = 0; done < bytes; done += 8) {
     const std::uint64_t word = generator.Next();
-    for (size_t i = 0; i < 8 && at + i < bytes; ++i) {
-      data[at + i] = static_cast<unsigned char>(word >> (8 * i));
+    for (size_t i = 0; i < 8 && done + i < bytes; ++i) {
+      const auto byte = static_cast<unsigned char>(word >> (8 * i));
+      *hex++ = kHex[byte >> 4];
+      *hex++ = kHex[byte & 0xf];
     }
   }
-  return ToHex(data.data(), data.size());
+}
+
+std::string UniqueHex(size_t bytes) {
+  std::string hex;
+  AppendUniqueHex(hex, bytes);
+  return hex;
 }
 
 std::string RandomHex(size_t bytes) {

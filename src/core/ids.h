@@ -15,5 +15,7 @@ std::string RandomHex(size_t bytes);
 // kernel's CSPRNG: unique for trace ids, span ids and MIME boundaries, without a system call
 // per id. Predictable from earlier output: never for tokens, passwords or anything secret.
 std::string UniqueHex(size_t bytes);
+// The same, appended to out.
+void AppendUniqueHex(std::string& out, size_t bytes);
 
 }  // namespace inkwell::core

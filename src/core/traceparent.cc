@@ -27,8 +27,18 @@ bool IsValid(std::string_view text) {
 
 std::string ContinueTrace(std::string_view incoming) {
   // Ids must be unique, not secret (W3C Trace Context): no system call per request.
-  const std::string trace = IsValid(incoming) ? std::string(incoming.substr(3, 32)) : UniqueHex(16);
-  return "00-" + trace + "-" + UniqueHex(8) + "-01";
+  std::string traceparent;
+  traceparent.reserve(55);
+  traceparent += "00-";
+  if (IsValid(incoming)) {
+    traceparent += incoming.substr(3, 32);
+  } else {
+    AppendUniqueHex(traceparent, 16);
+  }
+  traceparent += '-';
+  AppendUniqueHex(traceparent, 8);
+  traceparent += "-01";
+  return traceparent;
 }
 
 std::string TraceIdOf(std::string_view traceparent) {

@@ -66,6 +66,23 @@ TEST(UniqueHexTest, GivesTwoLowerCaseHexDigitsPerByteForAnyLength) {
   }
 }
 
+TEST(UniqueHexTest, AppendKeepsWhatWasThereAndAddsTwoDigitsPerByte) {
+  std::string text = "00-";
+  AppendUniqueHex(text, 13);
+  ASSERT_EQ(text.size(), 3U + 26U);
+  EXPECT_TRUE(text.starts_with("00-"));
+  EXPECT_EQ(text.find_first_not_of("0123456789abcdef", 3), std::string::npos) << text;
+  // Every byte of the 13 is drawn: a digit pair left unwritten would show as the same pair
+  // in every id (resize's zero bytes), which 200 ids from a random source never share.
+  std::set<std::string> last_pairs;
+  for (int i = 0; i < 200; ++i) {
+    std::string id;
+    AppendUniqueHex(id, 13);
+    last_pairs.insert(id.substr(24));
+  }
+  EXPECT_GT(last_pairs.size(), 100U);
+}
+
 TEST(UniqueHexTest, NeverRepeatsWithinOrAcrossThreads) {
   std::vector<std::string> first(5000);
   std::vector<std::string> second(5000);
