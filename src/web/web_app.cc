@@ -163,34 +163,51 @@ void WebApp::Written() const {
 }
 
 void WebApp::Handle(http::HttpRequest request, http::Responder respond) {
-  const std::string traceparent = core::ContinueTrace(request.Header("traceparent"));
-  auto shared_respond = std::make_shared<http::Responder>(std::move(respond));
-  const std::string route = RouteLabel(request.path);
-  RouteMetrics* const route_metrics = &MetricsFor(route);
-  const std::string method = request.method;
-  const auto started = std::chrono::system_clock::now();
-  const auto started_steady = std::chrono::steady_clock::now();
+  // What the answer needs of its request, in one allocation that the responder's copies share
+  // (an offloaded request's responder is copied into its job).
+  struct Exchange {
+    http::Responder respond;
+    std::string traceparent;
+    std::string route;
+    std::string method;
+    RouteMetrics* metrics = nullptr;
+    std::chrono::system_clock::time_point started;
+    std::chrono::steady_clock::time_point started_steady;
+    bool is_recorded = false;
+  };
+  const auto exchange = std::make_shared<Exchange>();
+  exchange->respond = std::move(respond);
+  const auto incoming = request.headers.find("traceparent");
+  exchange->traceparent =
+      core::ContinueTrace(incoming == request.headers.end() ? std::string_view() : incoming->second);
+  exchange->route = RouteLabel(request.path);
+  exchange->metrics = &MetricsFor(exchange->route);
+  exchange->method = request.method;
+  exchange->started = std::chrono::system_clock::now();
+  exchange->started_steady = std::chrono::steady_clock::now();
   // Every answer carries the trace id and is counted and timed: wrap the responder once here.
   // A span (one log record on the broker) for every request that changes something or that the
   // client asked to trace; plain reads are not recorded, or every page view would cost a
   // message and reading pages could not run near the machine's speed.
-  const bool is_recorded = (method != "GET" && method != "HEAD") || request.headers.contains("traceparent");
-  http::Responder answer = [this, shared_respond, traceparent, route, route_metrics, method, started,
-                            started_steady, is_recorded](http::HttpResponse response) {
-    if (is_recorded) {
-      core::Log::Span("http request", core::TraceIdOf(traceparent), started,
-                      std::chrono::steady_clock::now() - started_steady,
-                      {{"method", method}, {"route", route}, {"status", std::to_string(response.status)}});
+  exchange->is_recorded = (request.method != "GET" && request.method != "HEAD") || incoming != request.headers.end();
+  http::Responder answer = [this, exchange](http::HttpResponse response) {
+    const Exchange& asked = *exchange;
+    if (asked.is_recorded) {
+      core::Log::Span("http request", core::TraceIdOf(asked.traceparent), asked.started,
+                      std::chrono::steady_clock::now() - asked.started_steady,
+                      {{"method", asked.method}, {"route", asked.route}, {"status", std::to_string(response.status)}});
     }
-    response.headers.emplace_back("traceparent", traceparent);
+    response.headers.emplace_back("traceparent", asked.traceparent);
     const bool has_retry_after = std::any_of(response.headers.begin(), response.headers.end(),
                                              [](const auto& h) { return h.first == "Retry-After"; });
     if (response.status == 503 && !has_retry_after) response.headers.emplace_back("Retry-After", "5");
-    CountRequest(*route_metrics, route, response.status);
-    route_metrics->duration->Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady).count());
-    (*shared_respond)(std::move(response));
+    CountRequest(*asked.metrics, asked.route, response.status);
+    asked.metrics->duration->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - asked.started_steady).count());
+    asked.respond(std::move(response));
   };
+  const std::string& traceparent = exchange->traceparent;
+  const std::string& route = exchange->route;
   const core::TraceScope trace(core::TraceIdOf(traceparent));
   try {
     Route(request, route, traceparent, answer);
