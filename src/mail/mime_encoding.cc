@@ -57,32 +57,48 @@ size_t SequenceLength(std::string_view text) {
 
 // Appends the quoted-printable form of one line (no line break in it) to out.
 void EncodeQuotedPrintableLine(std::string_view line, std::string& out) {
+  // Written through a pointer into room made beforehand: this runs for every byte of every mail
+  // (char by char through std::string it took a fifth of the mailer's instructions). Room: three
+  // bytes per character, and a soft break ("=\r\n") per 72 bytes of output at the most.
+  const size_t at = out.size();
+  out.resize(at + 3 * line.size() + 3 * (3 * line.size() / 72 + 1));
+  char* const begin = out.data() + at;
+  char* next = begin;
   size_t column = 0;
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     const bool is_last = i + 1 == line.size();
     const auto byte = static_cast<unsigned char>(c);
-    auto token_length = [&] {
-      const bool is_literal = byte >= 33 && byte <= 126 && c != '=' && !(c == '.' && column == 0);
-      const bool is_literal_space = IsWhitespace(c) && !is_last;
-      return (is_literal || is_literal_space) ? size_t{1} : size_t{3};
-    };
+    const bool is_literal = byte >= 33 && byte <= 126 && c != '=' && !(c == '.' && column == 0);
+    const bool is_literal_space = IsWhitespace(c) && !is_last;
+    const size_t token_length = (is_literal || is_literal_space) ? 1 : 3;
     // Leave room for the "=" of a soft break unless this is the line's last character.
     const size_t limit = is_last ? kMaxQuotedPrintableLine : kMaxQuotedPrintableLine - 1;
-    if (column + token_length() > limit) {
-      out += "=\r\n";
+    if (column + token_length > limit) {
+      *next++ = '=';
+      *next++ = '\r';
+      *next++ = '\n';
       column = 0;
+      // A '.' that now starts the line is escaped like any line-leading dot.
+      if (c == '.' && token_length == 1) {
+        *next++ = '=';
+        *next++ = kHexDigits[byte >> 4];
+        *next++ = kHexDigits[byte & 0x0f];
+        column = 3;
+        continue;
+      }
     }
-    if (token_length() == 1) {
-      out += c;
+    if (token_length == 1) {
+      *next++ = c;
       column += 1;
     } else {
-      out += '=';
-      out += kHexDigits[byte >> 4];
-      out += kHexDigits[byte & 0x0f];
+      *next++ = '=';
+      *next++ = kHexDigits[byte >> 4];
+      *next++ = kHexDigits[byte & 0x0f];
       column += 3;
     }
   }
+  out.resize(at + static_cast<size_t>(next - begin));
 }
 
 }  // namespace
@@ -119,9 +135,11 @@ std::string EncodeQuotedPrintable(std::string_view text) {
   out.reserve(text.size() + text.size() / 8);
   size_t start = 0;
   while (true) {
-    const size_t end = text.find_first_of("\r\n", start);
+    // A plain scan: find_first_of calls memchr on its set for every character it passes.
+    size_t end = start;
+    while (end < text.size() && text[end] != '\r' && text[end] != '\n') ++end;
     EncodeQuotedPrintableLine(text.substr(start, end - start), out);
-    if (end == std::string_view::npos) break;
+    if (end == text.size()) break;
     out += "\r\n";
     start = end + 1;
     if (text[end] == '\r' && start < text.size() && text[start] == '\n') ++start;
