@@ -393,6 +393,12 @@ core::Result<void> Connection::Reject(std::uint64_t delivery_tag, bool requeue) 
   return {};
 }
 
+bool Connection::HasBufferedInput() const {
+  if (is_broken_) return false;
+  amqp_connection_state_t state = state_.get();
+  return amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0;
+}
+
 core::Result<std::optional<Event>> Connection::NextEvent(std::chrono::milliseconds timeout,
                                                          int wake_fd) {
   if (is_broken_) return core::Fail(ErrorCode::kUnavailable, "connection is closed");

@@ -86,6 +86,10 @@ class Connection {
   // requeue=false dead-letters the message if its queue has a dead-letter exchange.
   core::Result<void> Reject(std::uint64_t delivery_tag, bool requeue);
 
+  // True when the broker has sent more than has been read as events: NextEvent would return
+  // at once, without waiting or a system call.
+  bool HasBufferedInput() const;
+
   // Waits up to timeout for the next delivery, confirm or return, servicing heartbeats
   // meanwhile. Returns nullopt on timeout, or early when wake_fd (if >= 0) becomes readable
   // (after reading an event the broker had already sent, if any).

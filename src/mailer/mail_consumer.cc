@@ -81,15 +81,16 @@ void MailConsumer::Shutdown() {
 
 void MailConsumer::Work(EmailHandler& handler) {
   for (;;) {
-    // A fair share of what is waiting, so one worker's SMTP connection carries a pipelined batch
-    // while the others carry theirs; a single waiting message goes out alone, at once.
+    // Up to kMaxBatch of what is waiting, to pipeline over this worker's SMTP connection (each
+    // message in a batch of k costs (k+1)/k round trips, against two alone); the next worker
+    // takes the next batch. A single waiting message goes out alone, at once. (An eighth of the
+    // waiting each, as before, left batches of 2.7 on average under load.)
     std::vector<Job> batch;
     {
       std::unique_lock lock(mutex_);
       job_ready_.wait(lock, [this] { return is_stopping_workers_ || !jobs_.empty(); });
       if (jobs_.empty()) return;
-      const size_t share = std::clamp<size_t>(jobs_.size() / std::max<size_t>(handlers_.size(), 1), 1,
-                                              kMaxBatch);
+      const size_t share = std::min(jobs_.size(), kMaxBatch);
       for (size_t i = 0; i < share; ++i) {
         batch.push_back(std::move(jobs_.front()));
         jobs_.pop_front();
@@ -235,32 +236,21 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
     auto event = connection.NextEvent(std::chrono::milliseconds(1000), wake_.fd());
     if (!event) return tl::unexpected(event.error());
     wake_.Drain();
-    if (event->has_value()) {
-      if (auto* delivery = std::get_if<amqp::Delivery>(&**event)) {
-        {
-          std::lock_guard lock(mutex_);
-          jobs_.push_back(Job{generation_, delivery->delivery_tag, std::move(delivery->message),
-                              delivery->is_redelivered, std::chrono::system_clock::now(),
-                              Clock::now()});
-        }
-        ++in_flight_;
-        acks_.Delivered(delivery->delivery_tag);
-        counters_.consumed.Increment();
-        job_ready_.notify_one();
-      } else if (const auto* confirm = std::get_if<amqp::Confirm>(&**event)) {
-        core::Result<void> outcome;
-        SettleForwarded(connection, *confirm, outcome);
-        if (!outcome) return outcome;
-      } else if (const auto* returned = std::get_if<amqp::Returned>(&**event)) {
-        for (auto& [sequence, copy] : awaiting_confirm_) {
-          if (copy.message_id == returned->message.message_id) copy.is_returned = true;
-        }
-        core::LogError("a retry or dead-letter copy was unroutable; the original goes to "
-                       "email.dead through the queue's dead-letter exchange",
-                       {{"queue", returned->routing_key},
-                        {"message_id", returned->message.message_id}});
-      }
+    // Everything the broker has already sent is taken before the workers are woken (it is in
+    // rabbitmq-c's buffer: no waiting, no system call), so that a worker finds a batch to
+    // pipeline over its SMTP connection rather than one message: woken per delivery, workers
+    // had taken 2.7 messages each on average under load.
+    std::size_t delivered = 0;
+    // Stops at the first call that completes no event: the rest of a frame still on its way
+    // is waited for by poll, not by calling again.
+    while (event->has_value()) {
+      if (auto taken = Take(connection, std::move(**event), delivered); !taken) return taken;
+      if (!connection.HasBufferedInput()) break;
+      event = connection.NextEvent(std::chrono::milliseconds(0), -1);
+      if (!event) return tl::unexpected(event.error());
     }
+    if (delivered == 1) job_ready_.notify_one();
+    if (delivered > 1) job_ready_.notify_all();
     std::deque<Completion> completions;
     {
       std::lock_guard lock(mutex_);
@@ -290,6 +280,33 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
     const std::size_t max_waiting = is_cancelled ? 0 : options_.prefetch / 4;
     if (auto flushed = FlushAcks(connection, max_waiting); !flushed) return flushed;
   }
+}
+
+core::Result<void> MailConsumer::Take(amqp::Connection& connection, amqp::Event event,
+                                      std::size_t& delivered) {
+  if (auto* delivery = std::get_if<amqp::Delivery>(&event)) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(Job{generation_, delivery->delivery_tag, std::move(delivery->message),
+                          delivery->is_redelivered, std::chrono::system_clock::now(), Clock::now()});
+    }
+    ++in_flight_;
+    ++delivered;
+    acks_.Delivered(delivery->delivery_tag);
+    counters_.consumed.Increment();
+  } else if (const auto* confirm = std::get_if<amqp::Confirm>(&event)) {
+    core::Result<void> outcome;
+    SettleForwarded(connection, *confirm, outcome);
+    if (!outcome) return outcome;
+  } else if (const auto* returned = std::get_if<amqp::Returned>(&event)) {
+    for (auto& [sequence, copy] : awaiting_confirm_) {
+      if (copy.message_id == returned->message.message_id) copy.is_returned = true;
+    }
+    core::LogError("a retry or dead-letter copy was unroutable; the original goes to "
+                   "email.dead through the queue's dead-letter exchange",
+                   {{"queue", returned->routing_key}, {"message_id", returned->message.message_id}});
+  }
+  return {};
 }
 
 void MailConsumer::OnRecorded(std::vector<PendingAck> batch, const core::Result<void>& recorded) {

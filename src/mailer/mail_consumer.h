@@ -74,6 +74,9 @@ class MailConsumer {
   core::Result<amqp::Connection> Connect();
   // Consumes on one connection until it breaks or shutdown has drained; error on a break.
   core::Result<void> Serve(amqp::Connection& connection);
+  // One event from the broker: a delivery becomes a job (counted in delivered; the caller wakes
+  // the workers), a confirm or return settles a forwarded copy.
+  core::Result<void> Take(amqp::Connection& connection, amqp::Event event, std::size_t& delivered);
   core::Result<void> Settle(amqp::Connection& connection, Completion completion);
   // Called on the recorder's thread once a batch's commit returned: queues its acks.
   void OnRecorded(std::vector<PendingAck> batch, const core::Result<void>& recorded);
