@@ -188,21 +188,32 @@ class Suite:
             connection.executemany(
                 "INSERT INTO outbox(message_id, exchange, routing_key, type, body, created_at_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?)", rows)
-        reader = sqlite3.connect(db, timeout=10)
-
-        def pending():
-            return reader.execute("SELECT COUNT(*) FROM outbox WHERE sent_at_ms IS NULL").fetchone()[0]
-
         web = self.web(f"relay{run}", db)
         web.start()
-        first = wait_until(lambda: (lambda p: (time.monotonic(), p) if p < self.count else None)(pending()),
-                           60, interval=0.01, what="the relay's first batch")
-        last = self._until_done_or_cap(lambda: pending() == 0, pending)
+        # Progress from the relay's own counter (one small HTTP answer per look); the end when
+        # no row is left unmarked in the database, a look the partial index answers at its first
+        # entry. Counting the pending rows instead (a COUNT over up to 50,000 index entries,
+        # about 2 ms each time) every 10-20 ms had cost a tenth of a core on the two that the
+        # relay and the broker share.
+        def confirmed():
+            return web.metric("inkwell_outbox_confirmed_total") or 0
+
+        first = wait_until(lambda: (lambda c: (time.monotonic(), c) if c > 0 else None)(confirmed()),
+                           60, interval=0.01, what="the relay's first confirm")
+        reader = sqlite3.connect(db, timeout=10)
+
+        def pending_left():
+            return reader.execute(
+                "SELECT EXISTS(SELECT 1 FROM outbox WHERE sent_at_ms IS NULL)").fetchone()[0] == 1
+
+        last_time, _ = self._until_done_or_cap(lambda: not pending_left(), lambda: 0)
+        left = reader.execute("SELECT COUNT(*) FROM outbox WHERE sent_at_ms IS NULL").fetchone()[0]
         reader.close()
         self.add_rss("web (relay)", web.stop())
-        self._note_cap("relay", last[1])
+        self._note_cap("relay", left)
         self.purge_email_queue()
-        return (first[1] - last[1]) / (last[0] - first[0])
+        # Rows confirmed and marked sent between the first confirm and the end.
+        return (self.count - first[1] - left) / (last_time - first[0])
 
     def _until_done_or_cap(self, is_done, remaining):
         """Polls until is_done() or the time cap; returns (time, remaining()) at the end."""
