@@ -51,7 +51,10 @@ MailerCounters::MailerCounters(core::Metrics& metrics)
       replies_5xx(metrics.AddCounter("inkwell_smtp_replies_total", "Mail server replies by class",
                                      R"(class="5xx")")),
       replies_none(metrics.AddCounter("inkwell_smtp_replies_total", "Mail server replies by class",
-                                      R"(class="none")")) {}
+                                      R"(class="none")")),
+      batch_messages(metrics.AddHistogram("inkwell_mailer_batch_messages",
+                                          "Messages per send, pipelined over one SMTP connection",
+                                          "", {1, 2, 4, 8, 16})) {}
 
 tl::expected<mail::MimeMessage, Disposition> EmailHandler::Prepare(const amqp::Message& message) {
   if (!IsJsonContentType(message.content_type)) {
@@ -104,6 +107,7 @@ std::vector<Disposition> EmailHandler::HandleAll(std::span<const amqp::Message* 
   }
   if (to_send.empty()) return dispositions;
 
+  counters_.batch_messages.Observe(static_cast<double>(to_send.size()));
   const auto started = std::chrono::system_clock::now();
   const auto started_steady = std::chrono::steady_clock::now();
   std::vector<core::Result<void>> results = sender_->SendAll(to_send);

@@ -27,6 +27,8 @@ struct MailerCounters {
   core::Counter& replies_4xx;
   core::Counter& replies_5xx;
   core::Counter& replies_none;
+  // Messages per send: a worker's batch, pipelined over its SMTP connection.
+  core::Histogram& batch_messages;
 };
 
 // Handles one message from the `email` queue: checks it, skips it if its message_id was

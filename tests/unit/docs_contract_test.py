@@ -882,7 +882,7 @@ class OpenApiTest(unittest.TestCase):
                 parameters = [inline(self.doc, p) for p in operation.get("parameters", [])]
                 self.assertIn(("traceparent", "header"),
                               [(p["name"], p["in"]) for p in parameters])
-        self.assertIn('emplace_back("traceparent", traceparent)', self.web_app)
+        self.assertIn('response.headers.emplace_back("traceparent", asked.traceparent)', self.web_app)
         # Every 503 carries Retry-After ("1" from a full pool, "5" otherwise); 429 too.
         self.assertIn('busy.headers.emplace_back("Retry-After", "1")', self.web_app)
         self.assertIn('response.status == 503 && !has_retry_after) '
