@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdint>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -76,8 +77,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Watch() {
     watchdog_.expires_at(last_activity_ + idle_timeout_);
-    watchdog_.async_wait([self = shared_from_this()](beast::error_code error) {
-      if (error || self->is_closed_) return;  // cancelled: the connection is closing
+    // A weak reference: the pending read or write, or the responder of a request being handled,
+    // keeps the session; a handler that drops its responder unanswered ends it (the client sees
+    // the connection close) rather than the watchdog keeping it open until the server stops.
+    watchdog_.async_wait([weak = weak_from_this()](beast::error_code error) {
+      const auto self = weak.lock();
+      if (error || !self || self->is_closed_) return;  // cancelled: the connection is closing
       if (!self->is_handling_ && Clock::now() - self->last_activity_ >= self->idle_timeout_) {
         return self->Close({}, "");  // the pending read or write fails with operation_aborted
       }
@@ -98,6 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code error) {
+    if (is_closed_) return;  // the watchdog closed it as the read completed
     // A Content-Length over the limit is refused as soon as the header is read.
     if (error == beast_http::error::body_limit) return OnRead(error);
     if (error) return Close(error, "read header");
@@ -112,6 +118,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRead(beast::error_code error) {
+    if (is_closed_) return;
     const bool is_too_large = error == beast_http::error::body_limit;
     if (error && !is_too_large) return Close(error, "read");
     auto& raw = parser_->get();
@@ -122,23 +129,34 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = raw.version();
     is_head_ = raw.method() == beast_http::verb::head;
     is_handling_ = true;
+    const std::uint64_t number = ++requests_;
     auto self = shared_from_this();
     // dispatch: an answer given at once (a cache hit) is written right here on the session's
     // strand; one from a worker thread is queued to the strand.
-    Responder respond = [self](HttpResponse response) {
-      asio::dispatch(self->socket_.get_executor(),
-                     [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
+    Responder respond = [self, number](HttpResponse response) {
+      asio::dispatch(self->socket_.get_executor(), [self, number, response = std::move(response)]() mutable {
+        self->Write(std::move(response), number);
+      });
     };
     try {
       handler_(std::move(request), std::move(respond));
     } catch (const std::exception& exception) {
       core::LogError("request handler threw", {{"error", exception.what()}});
-      Write(HttpResponse{500, "text/plain; charset=utf-8", {}, "internal error\n"});
+      Write(HttpResponse{500, "text/plain; charset=utf-8", {}, "internal error\n"}, number);
     }
   }
 
-  void Write(HttpResponse response) {
+  // The answer to request `number` of this connection. Only the first answer to the request
+  // being handled is written: a second one (a handler that answered, then threw; a bug that
+  // answers twice) would start a second write on the socket, or answer the next request.
+  void Write(HttpResponse response, std::uint64_t number) {
+    if (number != requests_ || !is_handling_) {
+      core::LogError("a second answer to one HTTP request was dropped",
+                     {{"status", std::to_string(response.status)}});
+      return;
+    }
     is_handling_ = false;
+    if (is_closed_) return;  // the client's connection ended while the answer was prepared
     auto message = std::make_shared<beast_http::response<beast_http::string_body>>(
         static_cast<beast_http::status>(response.status), version_);
     message->set(beast_http::field::server, "inkwell");
@@ -184,6 +202,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string client_;
   bool keep_alive_ = true;
   bool is_handling_ = false;  // between reading a request and writing its answer
+  std::uint64_t requests_ = 0;  // requests read on this connection
   bool is_closed_ = false;
   unsigned version_ = 11;
   bool is_head_ = false;
@@ -271,6 +290,9 @@ HttpServer::~HttpServer() { Stop(); }
 core::Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address,
                                                             unsigned io_threads, Handler handler,
                                                             std::chrono::milliseconds idle_timeout) {
+  if (idle_timeout <= std::chrono::milliseconds(0)) {
+    return core::Fail(core::ErrorCode::kInvalidArgument, "HTTP idle timeout must be positive");
+  }
   auto impl = std::make_unique<Impl>(io_threads, std::move(handler), idle_timeout);
   if (auto listening = impl->Listen(address); !listening) return tl::unexpected(listening.error());
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));

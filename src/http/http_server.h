@@ -13,7 +13,7 @@ namespace inkwell::http {
 // kMaxBodyBytes reach the handler with is_body_too_large set and the connection closes after
 // the answer. A connection is closed when a read or a write on it has not completed within
 // idle_timeout (a client that sends nothing, or does not read its answer); the time the handler
-// takes to answer does not count.
+// takes to answer does not count. kInvalidArgument for an idle_timeout that is not positive.
 class HttpServer {
  public:
   // Binds host:port (port 0 picks a free one). kInvalidArgument for a malformed address,
