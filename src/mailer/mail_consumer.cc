@@ -343,25 +343,29 @@ core::Result<void> MailConsumer::AckRecorded(amqp::Connection& connection) {
   for (const PendingAck& pending : recorded) {
     if (pending.generation != generation_) continue;  // its delivery tag died with its connection
     --in_flight_;
-    counters_.acked.Increment();
-    if (pending.is_durable) {
+    if (pending.is_durable) {  // counted as acked when FlushAcks sends its ack
       acks_.Ready(pending.delivery_tag);
       continue;
     }
     // Not recorded: a redelivery would be sent again, so do not let this ack wait.
     acks_.Settled(pending.delivery_tag);
     if (auto acked = connection.Ack(pending.delivery_tag); !acked) return acked;
+    counters_.acked.Increment();
   }
   return {};
 }
 
 core::Result<void> MailConsumer::FlushAcks(amqp::Connection& connection, std::size_t max_waiting) {
   const AckCoalescer::Plan plan = acks_.Take(max_waiting);
+  // Counted as they go out, not when they are planned: acks a broken connection never sent are
+  // redelivered, and counted when their redelivery is acked.
   if (plan.ack_up_to) {
     if (auto acked = connection.AckUpTo(*plan.ack_up_to); !acked) return acked;
+    counters_.acked.Increment(plan.covered);
   }
   for (const std::uint64_t tag : plan.single_acks) {
     if (auto acked = connection.Ack(tag); !acked) return acked;
+    counters_.acked.Increment();
   }
   return {};
 }
@@ -372,14 +376,15 @@ core::Result<void> MailConsumer::Settle(amqp::Connection& connection, Completion
   const int attempts = AttemptsSoFar(completion.message) + 1;
   switch (disposition.action) {
     case Action::kAck:
-      counters_.acked.Increment();
       if (disposition.reason == kDuplicateReason) {  // its first copy is recorded: may wait
-        acks_.Ready(completion.delivery_tag);
+        acks_.Ready(completion.delivery_tag);  // counted when FlushAcks sends it
         return {};
       }
       // Sent without an id to record: a redelivery would be sent again, so ack at once.
       acks_.Settled(completion.delivery_tag);
-      return connection.Ack(completion.delivery_tag);
+      if (auto acked = connection.Ack(completion.delivery_tag); !acked) return acked;
+      counters_.acked.Increment();
+      return {};
     case Action::kRetryLater: {
       const auto& steps = amqp::EmailRetrySteps();
       if (static_cast<std::size_t>(attempts) <= steps.size()) {

@@ -147,6 +147,8 @@ class MailerPoisonTest(harness.IntegrationCase):
         time.sleep(SETTLE)
         self.assertEqual([a for a in addresses if len(self.smtp.messages_to(a)) != 1], [])
         self.assertEqual(self.node.queue_count("email"), 0)
+        # Every one acked, each counted once, as its ack went out.
+        self.assertEqual(self.metric("inkwell_mailer_acked_total"), 64)
 
 
 if __name__ == "__main__":
