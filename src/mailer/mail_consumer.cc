@@ -83,8 +83,8 @@ void MailConsumer::Work(EmailHandler& handler) {
   for (;;) {
     // Up to kMaxBatch of what is waiting, to pipeline over this worker's SMTP connection (each
     // message in a batch of k costs (k+1)/k round trips, against two alone); the next worker
-    // takes the next batch. A single waiting message goes out alone, at once. (An eighth of the
-    // waiting each, as before, left batches of 2.7 on average under load.)
+    // takes the next batch. A single waiting message goes out alone, at once. (Taking waiting ÷
+    // workers each had left batches of 2.7 on average under the benchmark's load.)
     std::vector<Job> batch;
     {
       std::unique_lock lock(mutex_);
@@ -236,8 +236,8 @@ core::Result<void> MailConsumer::Serve(amqp::Connection& connection) {
     auto event = connection.NextEvent(std::chrono::milliseconds(1000), wake_.fd());
     if (!event) return tl::unexpected(event.error());
     wake_.Drain();
-    // Everything the broker has already sent is taken before the workers are woken (it is in
-    // rabbitmq-c's buffer: no waiting, no system call), so that a worker finds a batch to
+    // Everything the broker has already sent is taken before the workers are woken (what
+    // rabbitmq-c holds in its buffer: no waiting), so that a worker finds a batch to
     // pipeline over its SMTP connection rather than one message: woken per delivery, workers
     // had taken 2.7 messages each on average under load.
     std::size_t delivered = 0;
